@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace OnePasswordConnector.Connections;
+
+internal sealed class BridgeUrlPolicy
+{
+    public const string Section = "BridgeUrlPolicy";
+
+    /// <summary>Accept <c>http://</c> bridge URLs. For local demos and tests only.</summary>
+    public bool AllowHttp { get; set; }
+
+    /// <summary>Accept bridges on loopback, private, link-local or unspecified addresses. For local demos and tests only.</summary>
+    public bool AllowPrivateAddresses { get; set; }
+}
+
+/// <summary>A bridge URL as an admin pastes it, made canonical and checked against the SSRF policy.</summary>
+/// <param name="Origin">Scheme, host and port: where the bridge's <c>/ping</c> and <c>/health</c> live.</param>
+/// <param name="ScimBase">The SCIM base given in the URL, or null when the URL had no path and the base must be discovered.</param>
+internal sealed record BridgeUrl(Uri Origin, Uri? ScimBase)
+{
+    /// <summary>The SCIM base paths a 1Password bridge answers on, in the order they are tried.</summary>
+    public static readonly string[] CandidateBasePaths = ["/scim", "/scim/v2", ""];
+
+    public IEnumerable<Uri> CandidateBases() =>
+        ScimBase is not null ? [ScimBase] : CandidateBasePaths.Select(path => new Uri(Origin, path.Length == 0 ? "" : path));
+
+    public static bool TryParse(string? input, BridgeUrlPolicy policy, out BridgeUrl? url, out string? error)
+    {
+        url = null;
+        error = null;
+        if (string.IsNullOrWhiteSpace(input))
+        {
+            error = "The SCIM bridge URL is required.";
+            return false;
+        }
+
+        var text = input.Trim();
+        if (!text.Contains("://", StringComparison.Ordinal))
+        {
+            text = "https://" + text;
+        }
+
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+        {
+            error = "The SCIM bridge URL is not a valid absolute URL.";
+            return false;
+        }
+
+        if (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && policy.AllowHttp))
+        {
+            error = "The SCIM bridge URL must use https.";
+            return false;
+        }
+
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            error = "The SCIM bridge URL must not contain a user name or password; send the bearer token separately.";
+            return false;
+        }
+
+        if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            error = "The SCIM bridge URL must not contain a query string or fragment.";
+            return false;
+        }
+
+        if (IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var literal) && !policy.AllowPrivateAddresses && !AddressGuard.IsPublic(literal))
+        {
+            error = $"The SCIM bridge URL points at a {AddressGuard.Describe(literal)} address, which is not allowed.";
+            return false;
+        }
+
+        var origin = new Uri(uri.GetLeftPart(UriPartial.Authority).ToLowerInvariant());
+        var path = uri.AbsolutePath.TrimEnd('/');
+        url = new BridgeUrl(origin, path.Length == 0 ? null : new Uri(origin, path));
+        return true;
+    }
+}
+
+/// <summary>Decides which addresses a bridge may live at. Checked at registration and again at every connect.</summary>
+internal static class AddressGuard
+{
+    public static bool IsPublic(IPAddress address) => Describe(address) is null;
+
+    /// <summary>Why an address is not public ("loopback", "private", ...), or null when it is.</summary>
+    public static string? Describe(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (IPAddress.IsLoopback(address))
+        {
+            return "loopback";
+        }
+
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.IPv6None))
+        {
+            return "unspecified";
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal)
+            {
+                return "link-local";
+            }
+
+            if (address.IsIPv6Multicast)
+            {
+                return "multicast";
+            }
+
+            var bytes6 = address.GetAddressBytes();
+            if ((bytes6[0] & 0xFE) == 0xFC)
+            {
+                return "private";
+            }
+
+            // 6to4 / NAT64 / Teredo forms can smuggle an IPv4 address; treat the IPv4 part as the address.
+            if (address.IsIPv4MappedToIPv6 || (bytes6[0] == 0x00 && bytes6[1] == 0x64 && bytes6[2] == 0xFF && bytes6[3] == 0x9B))
+            {
+                return Describe(new IPAddress(bytes6[12..16]));
+            }
+
+            if (bytes6[0] == 0x20 && bytes6[1] == 0x02)
+            {
+                return Describe(new IPAddress(bytes6[2..6]));
+            }
+
+            return null;
+        }
+
+        var b = address.GetAddressBytes();
+        return b switch
+        {
+            [0, ..] => "unspecified",
+            [10, ..] => "private",
+            [172, >= 16 and <= 31, ..] => "private",
+            [192, 168, ..] => "private",
+            [100, >= 64 and <= 127, ..] => "private",
+            [169, 254, ..] => "link-local",
+            [192, 0, 0, ..] => "private",
+            [198, 18 or 19, ..] => "private",
+            [>= 224, ..] => "multicast or reserved",
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,328 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OnePasswordConnector.Persistence;
+using OnePasswordConnector.Scim;
+using OnePasswordConnector.Sync;
+
+namespace OnePasswordConnector.Connections;
+
+/// <summary>Register a bridge.</summary>
+/// <param name="Name">A label for people, e.g. "Acme production".</param>
+/// <param name="ScimBridgeUrl">The bridge URL as shown in 1Password, e.g. https://op-scim.example.org. A URL with a path is used as the SCIM base.</param>
+/// <param name="BearerToken">The bridge's bearer token. Checked against the bridge, stored encrypted, never shown again.</param>
+/// <param name="SyncIntervalMinutes">Minutes between automatic syncs (15 to 43200). Default 1440 (a day).</param>
+public sealed record CreateConnectionRequest(string? Name, string? ScimBridgeUrl, string? BearerToken, int? SyncIntervalMinutes);
+
+/// <summary>Change a connection's settings. Omitted fields stay as they are.</summary>
+/// <param name="Name">A new label.</param>
+/// <param name="SyncIntervalMinutes">Minutes between automatic syncs (15 to 43200); the next sync is rescheduled.</param>
+/// <param name="Enabled">False pauses automatic syncs.</param>
+public sealed record UpdateConnectionRequest(string? Name, int? SyncIntervalMinutes, bool? Enabled);
+
+/// <summary>Replace the bearer token. The new token is probed against the bridge first.</summary>
+/// <param name="BearerToken">The new token.</param>
+public sealed record RotateTokenRequest(string? BearerToken);
+
+/// <summary>A registered bridge. The token itself is never shown: only its last four characters.</summary>
+public sealed record ConnectionResponse(
+    Guid Id,
+    string TenantId,
+    string Name,
+    string ScimBridgeUrl,
+    string TokenHint,
+    int SyncIntervalMinutes,
+    bool Enabled,
+    string Status,
+    string? LastError,
+    string? BridgeVersion,
+    DateTimeOffset? NextSyncAt,
+    LastSyncSummary? LastSync,
+    DateTimeOffset? LastSuccessfulSyncAt,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>The outcome of the connection's latest sync.</summary>
+public sealed record LastSyncSummary(Guid RunId, string Status, DateTimeOffset? FinishedAt);
+
+/// <summary>What probing the bridge found now.</summary>
+/// <param name="Succeeded">True when the bridge answered like a SCIM server and accepted the token.</param>
+/// <param name="Failure">unreachable, timeout, unauthorized, not_scim, google_workspace_mode, blocked_address, ... when it did not.</param>
+public sealed record ConnectionTestResponse(
+    bool Succeeded,
+    string? Failure,
+    string? Detail,
+    long LatencyMs,
+    string? ScimBridgeUrl,
+    string? BridgeVersion,
+    int? TotalUsers,
+    DateTimeOffset TestedAt);
+
+internal static class ConnectionsApi
+{
+    public const int DefaultSyncIntervalMinutes = 1440;
+    public const int MinSyncIntervalMinutes = 15;
+    public const int MaxSyncIntervalMinutes = 43200;
+
+    public static RouteGroupBuilder MapConnectionsApi(this RouteGroupBuilder tenant)
+    {
+        var group = tenant.MapGroup("/connections").WithTags("Connections");
+        group.MapPost("/", Create).WithName("CreateConnection")
+            .WithSummary("Register a 1Password SCIM Bridge")
+            .WithDescription("Probes the bridge with the token (ServiceProviderConfig and a one-item /Users page) before storing anything. 422 says exactly what failed.");
+        group.MapGet("/", List).WithName("ListConnections").WithSummary("List the tenant's connections");
+        group.MapGet("/{connectionId:guid}", Get).WithName("GetConnection").WithSummary("Get one connection");
+        group.MapPatch("/{connectionId:guid}", Update).WithName("UpdateConnection").WithSummary("Rename, reschedule, enable or disable a connection");
+        group.MapPut("/{connectionId:guid}/token", RotateToken).WithName("RotateConnectionToken")
+            .WithSummary("Rotate the bearer token").WithDescription("The new token is probed against the bridge before it replaces the old one.");
+        group.MapPost("/{connectionId:guid}/test", Test).WithName("TestConnection").WithSummary("Probe the bridge now");
+        group.MapDelete("/{connectionId:guid}", Delete).WithName("DeleteConnection")
+            .WithSummary("Delete a connection and every row synced for it");
+        return group;
+    }
+
+    internal static async Task<Results<Created<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> Create(
+        string tenantId, CreateConnectionRequest request, ConnectorDbContext db, BridgeProbe probe, TokenProtector tokens,
+        IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, ILogger<Connection> logger, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        ValidateName(request.Name, required: true, errors);
+        ValidateInterval(request.SyncIntervalMinutes, errors);
+        ValidateToken(request.BearerToken, errors);
+        if (!BridgeUrl.TryParse(request.ScimBridgeUrl, policy.CurrentValue, out var url, out var urlError))
+        {
+            errors["scimBridgeUrl"] = [urlError!];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var result = await probe.ProbeAsync(url!, request.BearerToken!, cancellationToken);
+        if (!result.Succeeded)
+        {
+            return ProbeFailed(result);
+        }
+
+        var now = time.GetUtcNow();
+        var connection = new Connection
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = tenantId,
+            Name = request.Name!.Trim(),
+            ScimBaseUrl = result.ScimBase!.AbsoluteUri.TrimEnd('/'),
+            ProtectedToken = tokens.Protect(request.BearerToken!),
+            TokenHint = TokenProtector.Hint(request.BearerToken!),
+            SyncIntervalMinutes = request.SyncIntervalMinutes ?? DefaultSyncIntervalMinutes,
+            BridgeVersion = result.BridgeVersion,
+            NextSyncAt = now,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Connections.Add(connection);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Registered connection {ConnectionId} for tenant {TenantId} at {ScimBase}", connection.Id, tenantId, connection.ScimBaseUrl);
+        return TypedResults.Created($"/api/v1/tenants/{tenantId}/connections/{connection.Id}", ToResponse(connection));
+    }
+
+    internal static async Task<Ok<ConnectionResponse[]>> List(string tenantId, ConnectorDbContext db, CancellationToken cancellationToken)
+    {
+        var connections = await db.Connections.AsNoTracking().Where(c => c.TenantId == tenantId)
+            .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(connections.Select(ToResponse).ToArray());
+    }
+
+    internal static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> Get(
+        string tenantId, Guid connectionId, ConnectorDbContext db, CancellationToken cancellationToken) =>
+        await Find(db, tenantId, connectionId, tracking: false, cancellationToken) is { } connection
+            ? TypedResults.Ok(ToResponse(connection))
+            : NotFound();
+
+    internal static async Task<Results<Ok<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> Update(
+        string tenantId, Guid connectionId, UpdateConnectionRequest request, ConnectorDbContext db, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        ValidateName(request.Name, required: false, errors);
+        ValidateInterval(request.SyncIntervalMinutes, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        if (await Find(db, tenantId, connectionId, tracking: true, cancellationToken) is not { } connection)
+        {
+            return NotFound();
+        }
+
+        var now = time.GetUtcNow();
+        if (request.Name is not null)
+        {
+            connection.Name = request.Name.Trim();
+        }
+
+        if (request.SyncIntervalMinutes is { } interval && interval != connection.SyncIntervalMinutes)
+        {
+            connection.SyncIntervalMinutes = interval;
+            connection.NextSyncAt = SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, interval, now);
+        }
+
+        if (request.Enabled is { } enabled && enabled != connection.Enabled)
+        {
+            connection.Enabled = enabled;
+            if (enabled)
+            {
+                connection.NextSyncAt = SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, connection.SyncIntervalMinutes, now);
+            }
+        }
+
+        connection.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(ToResponse(connection));
+    }
+
+    internal static async Task<Results<Ok<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> RotateToken(
+        string tenantId, Guid connectionId, RotateTokenRequest request, ConnectorDbContext db, BridgeProbe probe,
+        TokenProtector tokens, IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, ILogger<Connection> logger,
+        CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        ValidateToken(request.BearerToken, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        if (await Find(db, tenantId, connectionId, tracking: true, cancellationToken) is not { } connection)
+        {
+            return NotFound();
+        }
+
+        var result = await probe.ProbeAsync(StoredUrl(connection, policy.CurrentValue), request.BearerToken!, cancellationToken);
+        if (!result.Succeeded)
+        {
+            return ProbeFailed(result);
+        }
+
+        var now = time.GetUtcNow();
+        connection.ProtectedToken = tokens.Protect(request.BearerToken!);
+        connection.TokenHint = TokenProtector.Hint(request.BearerToken!);
+        connection.BridgeVersion = result.BridgeVersion ?? connection.BridgeVersion;
+        Resume(connection, now);
+        connection.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Rotated the bearer token of connection {ConnectionId}", connection.Id);
+        return TypedResults.Ok(ToResponse(connection));
+    }
+
+    internal static async Task<Results<Ok<ConnectionTestResponse>, ProblemHttpResult>> Test(
+        string tenantId, Guid connectionId, ConnectorDbContext db, BridgeProbe probe, TokenProtector tokens,
+        IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await Find(db, tenantId, connectionId, tracking: true, cancellationToken) is not { } connection)
+        {
+            return NotFound();
+        }
+
+        var result = await probe.ProbeAsync(StoredUrl(connection, policy.CurrentValue), tokens.Unprotect(connection.ProtectedToken), cancellationToken);
+        var now = time.GetUtcNow();
+        if (result.Succeeded)
+        {
+            connection.BridgeVersion = result.BridgeVersion ?? connection.BridgeVersion;
+            Resume(connection, now);
+        }
+        else if (result.Failure == BridgeFailure.Unauthorized)
+        {
+            connection.Status = ConnectionStatus.Unauthorized;
+            connection.LastError = result.Detail;
+        }
+
+        connection.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new ConnectionTestResponse(result.Succeeded, FailureCode(result.Failure), result.Detail,
+            result.LatencyMs, result.ScimBase?.AbsoluteUri.TrimEnd('/'), result.BridgeVersion, result.TotalUsers, now));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
+        string tenantId, Guid connectionId, ConnectorDbContext db, ILogger<Connection> logger, CancellationToken cancellationToken)
+    {
+        // Synced rows go with the connection through ON DELETE CASCADE, in the same statement.
+        var deleted = await db.Connections.Where(c => c.TenantId == tenantId && c.Id == connectionId).ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0)
+        {
+            return NotFound();
+        }
+
+        logger.LogInformation("Deleted connection {ConnectionId} of tenant {TenantId} and its synced data", connectionId, tenantId);
+        return TypedResults.NoContent();
+    }
+
+    internal static Task<Connection?> Find(ConnectorDbContext db, string tenantId, Guid connectionId, bool tracking, CancellationToken cancellationToken)
+    {
+        var query = tracking ? db.Connections : db.Connections.AsNoTracking();
+        return query.FirstOrDefaultAsync(c => c.TenantId == tenantId && c.Id == connectionId, cancellationToken);
+    }
+
+    internal static ProblemHttpResult NotFound() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "No such connection for this tenant.");
+
+    /// <summary>A token that works again, after a rotation or a passing test, takes the connection back into the schedule.</summary>
+    private static void Resume(Connection connection, DateTimeOffset now)
+    {
+        if (connection.Status is ConnectionStatus.Unauthorized)
+        {
+            connection.Status = connection.LastSuccessfulSyncAt is null ? ConnectionStatus.Pending : ConnectionStatus.Failing;
+            connection.LastError = null;
+            connection.ConsecutiveFailures = 0;
+            connection.NextSyncAt = now;
+        }
+    }
+
+    private static BridgeUrl StoredUrl(Connection connection, BridgeUrlPolicy policy)
+    {
+        // The stored URL is the discovered SCIM base, so it is used as given; the policy is checked again on connect.
+        var uri = new Uri(connection.ScimBaseUrl);
+        return new BridgeUrl(new Uri(uri.GetLeftPart(UriPartial.Authority)), uri);
+    }
+
+    private static ProblemHttpResult ProbeFailed(ProbeResult result) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status422UnprocessableEntity,
+            title: "The bridge check failed",
+            detail: result.Detail,
+            extensions: new Dictionary<string, object?> { ["failure"] = FailureCode(result.Failure), ["latencyMs"] = result.LatencyMs });
+
+    internal static string? FailureCode(BridgeFailure? failure) =>
+        failure is { } f ? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(f.ToString()) : null;
+
+    private static void ValidateName(string? name, bool required, Dictionary<string, string[]> errors)
+    {
+        if (name is null ? required : string.IsNullOrWhiteSpace(name) || name.Trim().Length > 200)
+        {
+            errors["name"] = ["The name is required and must be at most 200 characters."];
+        }
+    }
+
+    private static void ValidateInterval(int? minutes, Dictionary<string, string[]> errors)
+    {
+        if (minutes is { } m && (m < MinSyncIntervalMinutes || m > MaxSyncIntervalMinutes))
+        {
+            errors["syncIntervalMinutes"] = [$"The sync interval must be between {MinSyncIntervalMinutes} and {MaxSyncIntervalMinutes} minutes."];
+        }
+    }
+
+    private static void ValidateToken(string? token, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(token) || token.Length > 8192 || token.Any(char.IsWhiteSpace))
+        {
+            errors["bearerToken"] = ["The bearer token is required, at most 8192 characters, without spaces."];
+        }
+    }
+
+    internal static ConnectionResponse ToResponse(Connection c) => new(
+        c.Id, c.TenantId, c.Name, c.ScimBaseUrl, c.TokenHint, c.SyncIntervalMinutes, c.Enabled,
+        c.Status.ToString().ToLowerInvariant(), c.LastError, c.BridgeVersion, c.Enabled && c.Status != ConnectionStatus.Unauthorized ? c.NextSyncAt : null,
+        c.LastSyncRunId is { } runId ? new LastSyncSummary(runId, c.LastSyncStatus?.ToString().ToLowerInvariant() ?? "running", c.LastSyncFinishedAt) : null,
+        c.LastSuccessfulSyncAt, c.CreatedAt, c.UpdatedAt);
+}

@@ -1,0 +1,45 @@
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace OnePasswordConnector.Hosting;
+
+internal static class Logging
+{
+    /// <summary>Serilog for every log event: readable console text in Development, compact JSON elsewhere.</summary>
+    public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder)
+    {
+        var development = builder.Environment.IsDevelopment();
+        var console = builder.Configuration.GetValue("Hosting:ConsoleLogs", true);
+        // preserveStaticLogger: the host owns its logger, so one host stopping never closes another's (tests run several).
+        builder.Services.AddSerilog(preserveStaticLogger: true, configureLogger: (services, logger) =>
+        {
+            logger.ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
+                .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("System.Net.Http.HttpClient", Serilog.Events.LogEventLevel.Warning)
+                .Enrich.FromLogContext();
+            if (!console)
+            {
+                return;
+            }
+
+            if (development)
+            {
+                logger.WriteTo.Console();
+            }
+            else
+            {
+                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+        });
+        return builder;
+    }
+
+    public static WebApplication UseRequestLogging(this WebApplication app)
+    {
+        // The default template logs the path only: query strings and headers (X-Api-Key) never reach the log.
+        app.UseSerilogRequestLogging();
+        return app;
+    }
+}

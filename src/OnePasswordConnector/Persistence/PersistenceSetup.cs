@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace OnePasswordConnector.Persistence;
+
+internal sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    /// <summary>Apply pending EF Core migrations at start-up. Turn off where deployments migrate separately.</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+
+    [Range(1, 600)]
+    public int CommandTimeoutSeconds { get; set; } = 120;
+}
+
+internal static class PersistenceSetup
+{
+    public static IServiceCollection AddPersistence(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        var connectionString = configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:Postgres is not set. Set ConnectionStrings__Postgres, or start the service with scripts/run.sh, which starts a local PostgreSQL.");
+        }
+
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "connector" }.Build();
+        services.AddSingleton(dataSource);
+        services.AddDbContext<ConnectorDbContext>((sp, options) =>
+        {
+            var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            options.UseNpgsql(dataSource, npgsql => npgsql.CommandTimeout(db.CommandTimeoutSeconds))
+                .UseSnakeCaseNamingConvention();
+        });
+        services.AddHealthChecks().AddDbContextCheck<ConnectorDbContext>("postgres", tags: ["ready"]);
+        return services;
+    }
+
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup)
+        {
+            return;
+        }
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ConnectorDbContext>();
+        await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
+    }
+}

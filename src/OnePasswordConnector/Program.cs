@@ -1,0 +1,37 @@
+using OnePasswordConnector.Connections;
+using OnePasswordConnector.Hosting;
+using OnePasswordConnector.Persistence;
+using OnePasswordConnector.Scim;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Services
+builder.AddLogging();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddJsonConventions();
+builder.Services.AddProblemHandling();
+builder.Services.AddApiKeys();
+builder.Services.AddApiDocs();
+builder.Services.AddPersistence(builder.Configuration);
+builder.Services.AddScimClient();
+builder.Services.AddConnectionRegistry();
+
+var app = builder.Build();
+
+// Middleware
+app.UseProblemHandling();
+app.UseRequestLogging();
+app.UseApiDocs();
+app.UseAuthentication();
+app.UseAuthorization();
+
+// Endpoints
+app.MapHealth();
+var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
+tenant.MapConnectionsApi();
+
+await app.MigrateDatabaseAsync();
+await app.RunAsync();
+
+/// <summary>The entry point, public for WebApplicationFactory in the integration tests.</summary>
+public partial class Program;

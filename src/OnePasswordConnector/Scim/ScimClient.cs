@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace OnePasswordConnector.Scim;
+
+/// <summary>
+/// The read-only SCIM 2.0 client. Every answer is either a parsed JSON document or a <see cref="BridgeException"/>
+/// that says, in words an admin can act on, what went wrong.
+/// </summary>
+internal sealed class ScimClient(HttpClient http)
+{
+    public const string ScimMediaType = "application/scim+json";
+
+    /// <summary>GETs a SCIM resource and parses it. Status, media type and JSON are all checked.</summary>
+    public async Task<JsonDocument> GetJsonAsync(BridgeEndpoint bridge, Uri uri, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(bridge, uri, authenticate: true, cancellationToken);
+        EnsureSuccess(response, uri);
+        EnsureJson(response, uri);
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            return await JsonDocument.ParseAsync(body, new JsonDocumentOptions { MaxDepth = 64 }, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            throw new BridgeException(BridgeFailure.InvalidResponse, $"{Describe(uri)} answered with malformed JSON ({ex.Message}).", (int)response.StatusCode);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new BridgeException(BridgeFailure.Unreachable, $"The connection dropped while reading {Describe(uri)}: {ex.Message}", null, ex);
+        }
+    }
+
+    /// <summary>Sends a GET and maps transport failures to <see cref="BridgeException"/>; the caller checks the status.</summary>
+    public async Task<HttpResponseMessage> SendAsync(BridgeEndpoint bridge, Uri uri, bool authenticate, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        if (authenticate)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bridge.Token);
+        }
+
+        try
+        {
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BridgeException(BridgeFailure.Timeout, $"The bridge did not answer {Describe(uri)} in time.", null, ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw Transport(ex, uri);
+        }
+    }
+
+    public static void EnsureSuccess(HttpResponseMessage response, Uri uri)
+    {
+        var status = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var where = Describe(uri);
+        throw status switch
+        {
+            401 or 403 => new BridgeException(BridgeFailure.Unauthorized,
+                $"The bridge rejected the bearer token ({status} on {where}): the token is wrong, expired or revoked.", status),
+            404 => new BridgeException(BridgeFailure.NotScim, $"{where} answered 404 Not Found: this is not a SCIM endpoint.", status),
+            429 => new BridgeException(BridgeFailure.RateLimited, $"The bridge is rate limiting requests (429 on {where}).", status)
+            {
+                RetryAfter = RetryAfter(response),
+            },
+            >= 500 => new BridgeException(BridgeFailure.ServerError, $"The bridge failed with {status} {response.ReasonPhrase} on {where}.", status)
+            {
+                RetryAfter = RetryAfter(response),
+            },
+            >= 300 and < 400 => new BridgeException(BridgeFailure.NotScim,
+                $"{where} answered with a redirect ({status}); redirects are not followed. Register the final URL.", status),
+            _ => new BridgeException(BridgeFailure.InvalidResponse, $"{where} answered {status} {response.ReasonPhrase}.", status),
+        };
+    }
+
+    public static void EnsureJson(HttpResponseMessage response, Uri uri)
+    {
+        var mediaType = response.Content.Headers.ContentType?.MediaType ?? "";
+        if (mediaType.Contains("json", StringComparison.OrdinalIgnoreCase) || mediaType.Length == 0)
+        {
+            return;
+        }
+
+        var what = mediaType.Contains("html", StringComparison.OrdinalIgnoreCase) ? "an HTML page" : $"'{mediaType}'";
+        throw new BridgeException(BridgeFailure.NotScim,
+            $"{Describe(uri)} answered with {what} instead of SCIM JSON: check the URL, or a proxy or login page in front of the bridge.",
+            (int)response.StatusCode);
+    }
+
+    public static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+
+        return null;
+    }
+
+    /// <summary>The path and query of a bridge URL, the part that helps an admin and never contains a secret.</summary>
+    public static string Describe(Uri uri) => $"GET {uri.PathAndQuery}";
+
+    private static BridgeException Transport(HttpRequestException ex, Uri uri)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case BlockedAddressException blocked:
+                    return new BridgeException(BridgeFailure.BlockedAddress, blocked.Message, null, ex);
+                case SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain }:
+                    return new BridgeException(BridgeFailure.Unreachable, $"The bridge host {uri.Host} could not be resolved (DNS lookup failed).", null, ex);
+                case SocketException socket:
+                    return new BridgeException(BridgeFailure.Unreachable,
+                        $"Could not connect to the bridge at {uri.Host}:{uri.Port} ({socket.SocketErrorCode}).", null, ex);
+                case System.Security.Authentication.AuthenticationException:
+                    return new BridgeException(BridgeFailure.Unreachable,
+                        $"The TLS handshake with {uri.Host} failed: {e.Message} Check the bridge's certificate.", null, ex);
+            }
+        }
+
+        return ex.HttpRequestError == HttpRequestError.NameResolutionError
+            ? new BridgeException(BridgeFailure.Unreachable, $"The bridge host {uri.Host} could not be resolved (DNS lookup failed).", null, ex)
+            : new BridgeException(BridgeFailure.Unreachable, $"The request to {uri.Host} failed: {ex.Message}", null, ex);
+    }
+}

@@ -1,0 +1,48 @@
+namespace OnePasswordConnector.Sync;
+
+/// <summary>One enumeration of a bridge and its merge into the directory tables.</summary>
+internal sealed class SyncRun
+{
+    public Guid Id { get; set; }
+    public Guid ConnectionId { get; set; }
+    public SyncTrigger Trigger { get; set; }
+    public SyncRunStatus Status { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+
+    /// <summary>For a succeeded run, also the instant its merge stamped on every row it wrote.</summary>
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public string? Owner { get; set; }
+    public int PagesRead { get; set; }
+    public int ResourcesRead { get; set; }
+    public int UsersSeen { get; set; }
+    public int UsersAdded { get; set; }
+    public int UsersChanged { get; set; }
+    public int UsersRemoved { get; set; }
+    public int GroupsSeen { get; set; }
+    public int GroupsAdded { get; set; }
+    public int GroupsChanged { get; set; }
+    public int GroupsRemoved { get; set; }
+    public int MembershipsSeen { get; set; }
+    public int MembershipsAdded { get; set; }
+    public int MembershipsRemoved { get; set; }
+    public int ChangeEvents { get; set; }
+    public string? Error { get; set; }
+}
+
+internal enum SyncTrigger
+{
+    Manual,
+    Scheduled,
+}
+
+internal enum SyncRunStatus
+{
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+
+    /// <summary>Its replica died: the lease expired with the run still open.</summary>
+    Abandoned,
+}
