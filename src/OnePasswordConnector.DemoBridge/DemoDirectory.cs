@@ -1,0 +1,323 @@
+using System.Collections.Immutable;
+
+namespace OnePasswordConnector.DemoBridge;
+
+/// <summary>A 1Password user as the bridge serves it. <see cref="UserName"/> is the email, as on 1Password.</summary>
+public sealed record DemoUser(
+    string Id,
+    string UserName,
+    string GivenName,
+    string FamilyName,
+    string DisplayName,
+    string Email,
+    bool Active,
+    DateTimeOffset Created,
+    DateTimeOffset LastModified);
+
+/// <summary>A 1Password group; <see cref="MemberIds"/> are user ids in the order they joined.</summary>
+public sealed record DemoGroup(
+    string Id,
+    string DisplayName,
+    ImmutableArray<string> MemberIds,
+    DateTimeOffset Created,
+    DateTimeOffset LastModified);
+
+/// <summary>The SCIM resource types the bridge lists.</summary>
+public enum DemoResourceType
+{
+    User,
+    Group,
+}
+
+/// <summary>
+/// An in-memory 1Password team. Safe to read and change from any thread while a bridge serves it: each request reads
+/// one consistent snapshot, so a change made between two pages shows on the next page, as it would on a real bridge.
+/// </summary>
+public sealed class DemoDirectory
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, DemoUser> users = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DemoGroup> groups = new(StringComparer.Ordinal);
+    private readonly Random random;
+    private DirectorySnapshot? snapshot;
+
+    private readonly Lock counterGate = new();
+    private readonly long[] listRequests = new long[2];
+    private readonly Dictionary<(string Token, DemoResourceType? Type), (int Running, int Max)> listsInFlight = [];
+
+    /// <summary>An empty team. <paramref name="seed"/> drives the ids of resources added later.</summary>
+    public DemoDirectory(int seed = 0, TimeProvider? timeProvider = null)
+    {
+        random = new Random(seed);
+        TimeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Stamps <c>meta.lastModified</c> on changes and the times in <c>/health</c>.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// A team generated deterministically from <paramref name="seed"/>: <paramref name="users"/> people plus the
+    /// "Provision Manager" service user, and <paramref name="groups"/> team groups (Engineering, Sales, …) plus the
+    /// built-in Owners, Administrators and Provision Managers groups. Each person joins
+    /// <paramref name="membershipsPerUser"/> team groups; one person in 25 is inactive (at least two from ten people). With
+    /// <paramref name="everyoneGroup"/>, an extra "Everyone" group holds every person.
+    /// </summary>
+    public static DemoDirectory Generate(
+        int users, int groups, int seed, int membershipsPerUser = 3, bool everyoneGroup = false, TimeProvider? timeProvider = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(users);
+        ArgumentOutOfRangeException.ThrowIfNegative(groups);
+        ArgumentOutOfRangeException.ThrowIfNegative(membershipsPerUser);
+        var directory = new DemoDirectory(seed, timeProvider);
+        DemoTeam.Populate(directory, users, groups, membershipsPerUser, everyoneGroup);
+        return directory;
+    }
+
+    /// <summary>The demo team: 25 users (one the Provision Manager, a few inactive) in 6 groups.</summary>
+    public static DemoDirectory SmallTeam(TimeProvider? timeProvider = null) =>
+        Generate(users: 24, groups: 3, seed: 2025, membershipsPerUser: 2, timeProvider: timeProvider);
+
+    /// <summary>All users, ordered by id.</summary>
+    public IReadOnlyList<DemoUser> Users => Snapshot().Users;
+
+    /// <summary>All groups, ordered by id.</summary>
+    public IReadOnlyList<DemoGroup> Groups => Snapshot().Groups;
+
+    public DemoUser? FindUser(string id) => Snapshot().UserById.GetValueOrDefault(id);
+
+    public DemoGroup? FindGroup(string id) => Snapshot().GroupById.GetValueOrDefault(id);
+
+    public DemoUser? FindUserByUserName(string userName) =>
+        Snapshot().Users.FirstOrDefault(u => string.Equals(u.UserName, userName, StringComparison.OrdinalIgnoreCase));
+
+    public DemoGroup? FindGroupByName(string displayName) =>
+        Snapshot().Groups.FirstOrDefault(g => string.Equals(g.DisplayName, displayName, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Adds an active user; the email defaults to <c>given.family@example.com</c>.</summary>
+    public DemoUser AddUser(string givenName, string familyName, string? email = null)
+    {
+        lock (gate)
+        {
+            var now = TimeProvider.GetUtcNow();
+            email ??= $"{DemoTeam.EmailPart(givenName)}.{DemoTeam.EmailPart(familyName)}@{DemoTeam.Domain}";
+            var user = new DemoUser(NewId(DemoTeam.UserIdAlphabet), email, givenName, familyName,
+                $"{givenName} {familyName}", email, true, now, now);
+            Put(user);
+            return user;
+        }
+    }
+
+    /// <summary>Removes a user and their memberships, as if they had never been provisioned.</summary>
+    public bool RemoveUser(string userId)
+    {
+        lock (gate)
+        {
+            if (!users.Remove(userId))
+            {
+                return false;
+            }
+
+            foreach (var group in groups.Values.Where(g => g.MemberIds.Contains(userId)).ToList())
+            {
+                Put(group with { MemberIds = group.MemberIds.Remove(userId), LastModified = TimeProvider.GetUtcNow() });
+            }
+
+            snapshot = null;
+            return true;
+        }
+    }
+
+    /// <summary>Suspends a user (<c>active:false</c>); 1Password keeps deleted users listed this way.</summary>
+    public DemoUser DeactivateUser(string userId) => ChangeUser(userId, u => u with { Active = false });
+
+    public DemoUser ActivateUser(string userId) => ChangeUser(userId, u => u with { Active = true });
+
+    public DemoUser RenameUser(string userId, string givenName, string familyName) =>
+        ChangeUser(userId, u => u with { GivenName = givenName, FamilyName = familyName, DisplayName = $"{givenName} {familyName}" });
+
+    /// <summary>Changes the email and, with it, the userName.</summary>
+    public DemoUser ChangeEmail(string userId, string email) =>
+        ChangeUser(userId, u => u with { Email = email, UserName = email });
+
+    public DemoGroup AddGroup(string displayName)
+    {
+        lock (gate)
+        {
+            var now = TimeProvider.GetUtcNow();
+            var group = new DemoGroup(NewId(DemoTeam.GroupIdAlphabet), displayName, [], now, now);
+            Put(group);
+            return group;
+        }
+    }
+
+    public bool RemoveGroup(string groupId)
+    {
+        lock (gate)
+        {
+            snapshot = null;
+            return groups.Remove(groupId);
+        }
+    }
+
+    public DemoGroup RenameGroup(string groupId, string displayName) =>
+        ChangeGroup(groupId, g => g with { DisplayName = displayName });
+
+    public DemoGroup AddMember(string groupId, string userId) =>
+        ChangeGroup(groupId, g =>
+        {
+            if (!users.ContainsKey(userId))
+            {
+                throw new KeyNotFoundException($"No user with id '{userId}'.");
+            }
+
+            return g.MemberIds.Contains(userId) ? g : g with { MemberIds = g.MemberIds.Add(userId) };
+        });
+
+    public DemoGroup RemoveMember(string groupId, string userId) =>
+        ChangeGroup(groupId, g => g with { MemberIds = g.MemberIds.Remove(userId) });
+
+    /// <summary>List requests served (authorised ones only) for a resource type.</summary>
+    public long ListRequests(DemoResourceType resourceType) => Interlocked.Read(ref listRequests[(int)resourceType]);
+
+    /// <summary>
+    /// The most list requests that were in flight at once with this token, for one resource type or, when null, for
+    /// both together. A sequential enumeration keeps this at 1; overlapping enumerations push it higher.
+    /// </summary>
+    public int MaxConcurrentListRequests(string bearerToken, DemoResourceType? resourceType = null)
+    {
+        lock (counterGate)
+        {
+            return listsInFlight.GetValueOrDefault((bearerToken, resourceType)).Max;
+        }
+    }
+
+    public void ResetCounters()
+    {
+        lock (counterGate)
+        {
+            Array.Clear(listRequests);
+            foreach (var key in listsInFlight.Keys.ToList())
+            {
+                listsInFlight[key] = (listsInFlight[key].Running, listsInFlight[key].Running);
+            }
+        }
+    }
+
+    internal IDisposable BeginListRequest(string bearerToken, DemoResourceType resourceType)
+    {
+        Interlocked.Increment(ref listRequests[(int)resourceType]);
+        Track(bearerToken, +1, resourceType);
+        return new ListRequest(this, bearerToken, resourceType);
+    }
+
+    private void Track(string bearerToken, int delta, DemoResourceType resourceType)
+    {
+        lock (counterGate)
+        {
+            foreach (var key in new[] { (bearerToken, (DemoResourceType?)resourceType), (bearerToken, null) })
+            {
+                var (running, max) = listsInFlight.GetValueOrDefault(key);
+                running += delta;
+                listsInFlight[key] = (running, Math.Max(max, running));
+            }
+        }
+    }
+
+    internal DirectorySnapshot Snapshot()
+    {
+        lock (gate)
+        {
+            return snapshot ??= new DirectorySnapshot(users, groups);
+        }
+    }
+
+    internal void Put(DemoUser user)
+    {
+        lock (gate)
+        {
+            users[user.Id] = user;
+            snapshot = null;
+        }
+    }
+
+    internal void Put(DemoGroup group)
+    {
+        lock (gate)
+        {
+            groups[group.Id] = group;
+            snapshot = null;
+        }
+    }
+
+    internal string NewId(string alphabet)
+    {
+        lock (gate)
+        {
+            while (true)
+            {
+                var id = string.Create(26, (random, alphabet), static (chars, state) =>
+                {
+                    for (var i = 0; i < chars.Length; i++)
+                    {
+                        chars[i] = state.alphabet[state.random.Next(state.alphabet.Length)];
+                    }
+                });
+                if (!users.ContainsKey(id) && !groups.ContainsKey(id))
+                {
+                    return id;
+                }
+            }
+        }
+    }
+
+    internal Random Random => random;
+
+    private DemoUser ChangeUser(string userId, Func<DemoUser, DemoUser> change)
+    {
+        lock (gate)
+        {
+            var user = users.GetValueOrDefault(userId) ?? throw new KeyNotFoundException($"No user with id '{userId}'.");
+            var changed = change(user) with { LastModified = TimeProvider.GetUtcNow() };
+            Put(changed);
+            return changed;
+        }
+    }
+
+    private DemoGroup ChangeGroup(string groupId, Func<DemoGroup, DemoGroup> change)
+    {
+        lock (gate)
+        {
+            var group = groups.GetValueOrDefault(groupId) ?? throw new KeyNotFoundException($"No group with id '{groupId}'.");
+            var changed = change(group);
+            if (changed != group)
+            {
+                changed = changed with { LastModified = TimeProvider.GetUtcNow() };
+                Put(changed);
+            }
+
+            return changed;
+        }
+    }
+
+    private sealed class ListRequest(DemoDirectory directory, string bearerToken, DemoResourceType resourceType) : IDisposable
+    {
+        public void Dispose() => directory.Track(bearerToken, -1, resourceType);
+    }
+}
+
+/// <summary>One consistent, read-only view of the directory, rebuilt lazily after a change.</summary>
+internal sealed class DirectorySnapshot
+{
+    public DirectorySnapshot(Dictionary<string, DemoUser> users, Dictionary<string, DemoGroup> groups)
+    {
+        UserById = new Dictionary<string, DemoUser>(users, StringComparer.Ordinal);
+        GroupById = new Dictionary<string, DemoGroup>(groups, StringComparer.Ordinal);
+        Users = [.. users.Values.OrderBy(u => u.Id, StringComparer.Ordinal)];
+        Groups = [.. groups.Values.OrderBy(g => g.Id, StringComparer.Ordinal)];
+    }
+
+    public DemoUser[] Users { get; }
+    public DemoGroup[] Groups { get; }
+    public Dictionary<string, DemoUser> UserById { get; }
+    public Dictionary<string, DemoGroup> GroupById { get; }
+}
