@@ -2,6 +2,7 @@ using OnePasswordConnector.Connections;
 using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
+using OnePasswordConnector.Sync;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,6 +16,7 @@ builder.Services.AddApiDocs();
 builder.Services.AddPersistence(builder.Configuration);
 builder.Services.AddScimClient();
 builder.Services.AddConnectionRegistry();
+builder.Services.AddSync();
 
 var app = builder.Build();
 
@@ -29,6 +31,7 @@ app.UseAuthorization();
 app.MapHealth();
 var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
 tenant.MapConnectionsApi();
+tenant.MapSyncsApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

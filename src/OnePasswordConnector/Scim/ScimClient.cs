@@ -47,6 +47,15 @@ internal sealed class ScimClient(HttpClient http)
         {
             return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
+        catch (Polly.Timeout.TimeoutRejectedException ex)
+        {
+            throw new BridgeException(BridgeFailure.Timeout, $"The bridge did not answer {Describe(uri)} in time, after retries.", null, ex);
+        }
+        catch (Polly.CircuitBreaker.BrokenCircuitException ex)
+        {
+            throw new BridgeException(BridgeFailure.Unreachable,
+                $"The bridge failed repeatedly and is paused (circuit open) for {uri.Host}; {Describe(uri)} was not sent.", null, ex);
+        }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             throw new BridgeException(BridgeFailure.Timeout, $"The bridge did not answer {Describe(uri)} in time.", null, ex);

@@ -16,11 +16,31 @@ internal sealed class ScimOptions
     /// <summary>How long a registration or test probe may take in all.</summary>
     [Range(1, 120)]
     public int ProbeTimeoutSeconds { get; set; } = 15;
+
+    /// <summary>Retries after a connection error, timeout, 408, 429 or 5xx during a sync (never after 401/403).</summary>
+    [Range(0, 10)]
+    public int Retries { get; set; } = 3;
+
+    /// <summary>First back-off delay; it doubles per retry, with jitter. A Retry-After header wins.</summary>
+    [Range(0, 60000)]
+    public int RetryBaseDelayMilliseconds { get; set; } = 1000;
+
+    /// <summary>The longest Retry-After the client will honour; longer ones are cut to this.</summary>
+    [Range(0, 3600)]
+    public int MaxRetryAfterSeconds { get; set; } = 60;
+
+    /// <summary>Consecutive failed attempts against one bridge that open its circuit.</summary>
+    [Range(1, 100)]
+    public int CircuitBreakerFailures { get; set; } = 8;
+
+    [Range(1, 3600)]
+    public int CircuitBreakSeconds { get; set; } = 30;
 }
 
 internal static class ScimSetup
 {
     public const string ProbeClient = "scim-probe";
+    public const string SyncClient = "scim-sync";
 
     public static string UserAgent { get; } =
         $"OnePasswordConnector/{typeof(ScimSetup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0"}";
@@ -35,12 +55,19 @@ internal static class ScimSetup
         services.AddHttpClient(ProbeClient, (sp, http) => Configure(sp, http, sp.GetRequiredService<IOptions<ScimOptions>>().Value.ProbeTimeoutSeconds))
             .ConfigurePrimaryHttpMessageHandler(CreateHandler)
             .RemoveAllLoggers();
+
+        // Syncs run unattended: per-attempt timeout, jittered retries and a circuit breaker per bridge (BridgePolicies).
+        services.AddSingleton<BridgePolicies>();
+        services.AddHttpClient(SyncClient, (sp, http) => Configure(sp, http, timeoutSeconds: 0))
+            .ConfigurePrimaryHttpMessageHandler(CreateHandler)
+            .RemoveAllLoggers()
+            .AddPolicyHandler((sp, request) => sp.GetRequiredService<BridgePolicies>().For(request));
         return services;
     }
 
     public static void Configure(IServiceProvider services, HttpClient http, int timeoutSeconds)
     {
-        http.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
+        http.Timeout = timeoutSeconds > 0 ? TimeSpan.FromSeconds(timeoutSeconds) : Timeout.InfiniteTimeSpan;
         http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
         http.DefaultRequestHeaders.Accept.ParseAdd(ScimClient.ScimMediaType);
         http.DefaultRequestHeaders.Accept.ParseAdd("application/json");

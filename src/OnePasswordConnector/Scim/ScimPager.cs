@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace OnePasswordConnector.Scim;
+
+/// <summary>Pages read and resources yielded so far, for a run's progress.</summary>
+internal interface IEnumerationProgress
+{
+    void PageRead(string resourceType, int resources);
+}
+
+/// <summary>
+/// Walks a SCIM list endpoint page by page (RFC 7644 §3.4.2.4) and yields each resource exactly once, or throws.
+/// Real servers cap or ignore <c>count</c>, echo it as <c>itemsPerPage</c>, answer past the end with the first page
+/// again, and shift ids while the directory is edited; so the pager counts what came back, stops at
+/// <c>totalResults</c> distinct ids, and fails rather than yield a directory it did not see whole.
+/// </summary>
+internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
+{
+    public async IAsyncEnumerable<JsonElement> EnumerateAsync(
+        BridgeEndpoint bridge, string resourceType, IEnumerationProgress progress, string? extraQuery = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        int? total = null;
+        var startIndex = 1;
+        for (var page = 1; ; page++)
+        {
+            if (page > maxPages)
+            {
+                throw Fail(resourceType, page, $"gave up after {maxPages} pages without reaching totalResults ({total}).");
+            }
+
+            var uri = bridge.Resolve($"{resourceType}?startIndex={startIndex}&count={pageSize}{extraQuery}");
+            JsonDocument document;
+            try
+            {
+                document = await client.GetJsonAsync(bridge, uri, cancellationToken);
+            }
+            catch (BridgeException ex)
+            {
+                throw new BridgeException(ex.Failure, $"Reading {resourceType} page {page} (startIndex {startIndex}) failed: {ex.Message}", ex.StatusCode, ex);
+            }
+
+            using (document)
+            {
+                var root = document.RootElement;
+                var pageTotal = ScimListShape.TotalResults(root)
+                    ?? throw Fail(resourceType, page, "the answer is not a SCIM ListResponse (no totalResults).");
+                if (total is { } expected && pageTotal != expected)
+                {
+                    throw Fail(resourceType, page,
+                        $"totalResults changed from {expected} to {pageTotal} during the enumeration: the directory was being edited. The next sync will read it again.");
+                }
+
+                total = pageTotal;
+                var resources = ScimJson.Property(root, "Resources") is { ValueKind: JsonValueKind.Array } array ? array : default;
+                var count = resources.ValueKind == JsonValueKind.Array ? resources.GetArrayLength() : 0;
+                progress.PageRead(resourceType, count);
+                if (count == 0)
+                {
+                    if (seen.Count < pageTotal)
+                    {
+                        throw Fail(resourceType, page, $"an empty page came after {seen.Count} of {pageTotal} resources.");
+                    }
+
+                    yield break;
+                }
+
+                var fresh = 0;
+                foreach (var resource in resources.EnumerateArray())
+                {
+                    var id = ScimJson.String(resource, "id");
+                    if (string.IsNullOrEmpty(id))
+                    {
+                        throw Fail(resourceType, page, "a resource has no id.");
+                    }
+
+                    if (seen.Add(id))
+                    {
+                        fresh++;
+                        yield return resource;
+                    }
+                }
+
+                if (seen.Count > pageTotal)
+                {
+                    throw Fail(resourceType, page, $"more distinct resources ({seen.Count}) than totalResults ({pageTotal}).");
+                }
+
+                if (seen.Count == pageTotal)
+                {
+                    yield break;
+                }
+
+                if (fresh == 0)
+                {
+                    // A page of ids already seen: the server served the first page again, or ids shifted.
+                    throw Fail(resourceType, page, $"the page repeated resources already read; only {seen.Count} of {pageTotal} were seen.");
+                }
+
+                startIndex += count;
+            }
+        }
+    }
+
+    private static BridgeException Fail(string resourceType, int page, string why) =>
+        new(BridgeFailure.InvalidResponse, $"The {resourceType} enumeration is incomplete at page {page}: {why}");
+}
