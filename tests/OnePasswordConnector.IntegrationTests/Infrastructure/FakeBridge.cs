@@ -49,6 +49,23 @@ public sealed class FakeBridge : IDisposable
         Authorized($"{basePath}/{resource}").RespondWith(Json(200, ScimPayload.ListResponse(items, items.Length, 1)));
 
     /// <summary>A wrong or missing token gets 401 on every path; the right token on an unknown path gets WireMock's 404.</summary>
+    /// <summary>Serves one page for one exact startIndex; tests script a paging quirk page by page.</summary>
+    public void ServePage(string resource, int startIndex, JsonNode body, int status = 200) =>
+        Server.Given(Request.Create().WithPath($"/scim/{resource}").UsingGet()
+                .WithParam("startIndex", startIndex.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .WithHeader("Authorization", $"Bearer {Token}"))
+            .AtPriority(10)
+            .RespondWith(Json(status, body));
+
+    /// <summary>Serves a list correctly paged: each startIndex gets the next <paramref name="pageSize"/> items.</summary>
+    public void ServePaged(string resource, IReadOnlyList<JsonObject> items, int pageSize)
+    {
+        for (var start = 1; start <= Math.Max(1, items.Count); start += pageSize)
+        {
+            ServePage(resource, start, ScimPayload.ListResponse(items.Skip(start - 1).Take(pageSize), items.Count, start));
+        }
+    }
+
     public void RejectOtherTokens() =>
         Server.Given(Request.Create().UsingAnyMethod().WithHeader("Authorization", $"Bearer {Token}", WireMock.Matchers.MatchBehaviour.RejectOnMatch)).AtPriority(100)
             .RespondWith(Json(401, ScimPayload.Error(401, "Invalid bearer token")));
