@@ -92,11 +92,14 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     /// <summary>Registers a connection through the API and returns its id.</summary>
-    public async Task<Guid> RegisterAsync(FakeBridge bridge, string tenant = Acme, string name = "Acme 1Password")
+    public Task<Guid> RegisterAsync(FakeBridge bridge, string tenant = Acme, string name = "Acme 1Password") =>
+        RegisterAsync(bridge.Url, bridge.Token, tenant, name);
+
+    public async Task<Guid> RegisterAsync(string bridgeUrl, string token, string tenant = Acme, string name = "Acme 1Password")
     {
         using var client = ClientWithKey(AdminKey);
         var response = await client.PostAsJsonAsync($"/api/v1/tenants/{tenant}/connections",
-            new { name, scimBridgeUrl = bridge.Url, bearerToken = bridge.Token });
+            new { name, scimBridgeUrl = bridgeUrl, bearerToken = token });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"Registration failed: {(int)response.StatusCode} {body}");
         return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetGuid();
