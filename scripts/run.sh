@@ -47,10 +47,10 @@ dotnet build OnePasswordConnector.sln -c Release -v quiet -nologo >/dev/null
 demo_url=http://127.0.0.1:${CONNECTOR_DEMO_BRIDGE_PORT:-5090}
 [[ -f .data/demo-bridge-token ]] || head -c 32 /dev/urandom | base64 | tr -d '/+=' >.data/demo-bridge-token
 demo_token=$(cat .data/demo-bridge-token)
-DemoBridge__BearerToken=$demo_token dotnet run --no-build -c Release --project src/OnePasswordConnector.DemoBridge -- --urls "$demo_url" &
+DemoBridge__BearerToken=$demo_token dotnet run --no-build --no-launch-profile -c Release --project src/OnePasswordConnector.DemoBridge -- --urls "$demo_url" &
 pids+=($!)
 
-dotnet run --no-build -c Release --project src/OnePasswordConnector -- --urls "$urls" &
+dotnet run --no-build --no-launch-profile -c Release --project src/OnePasswordConnector -- --urls "$urls" &
 pids+=($!)
 
 for _ in $(seq 1 120); do
