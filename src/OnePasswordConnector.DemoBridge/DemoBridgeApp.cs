@@ -45,7 +45,7 @@ public static class DemoBridgeApp
                 return;
             }
 
-            if (!HttpMethods.IsGet(context.Request.Method))
+            if (!HttpMethods.IsGet(context.Request.Method) && !(options.EnableChurn && context.Request.Path.Equals("/_demo/churn", StringComparison.Ordinal)))
             {
                 context.Response.Headers.Allow = HttpMethods.Get;
                 await ScimJson.WriteErrorAsync(context.Response, StatusCodes.Status405MethodNotAllowed,
@@ -57,6 +57,11 @@ public static class DemoBridgeApp
         });
 
         app.MapGet("/ping", () => "pong");
+        if (options.EnableChurn)
+        {
+            app.MapPost("/_demo/churn", (double? percent, int? seed) => directory.Churn((percent ?? 1) / 100, seed ?? 1));
+        }
+
         app.MapGet("/health", context => ScimStream.WriteAsync(context.Response, StatusCodes.Status200OK,
             Health(options, directory.TimeProvider.GetUtcNow()), "application/json"));
 

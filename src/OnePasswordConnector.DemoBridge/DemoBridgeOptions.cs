@@ -23,4 +23,7 @@ public sealed record DemoBridgeOptions
 
     /// <summary>The bridge build reported by <c>/health</c>.</summary>
     public string Build { get; init; } = "209163";
+
+    /// <summary>Serves <c>POST /_demo/churn?percent=1&amp;seed=7</c> (bearer token required), which changes the directory. For benchmarks.</summary>
+    public bool EnableChurn { get; init; }
 }

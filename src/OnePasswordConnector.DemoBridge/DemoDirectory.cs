@@ -23,6 +23,9 @@ public sealed record DemoGroup(
     DateTimeOffset LastModified);
 
 /// <summary>The SCIM resource types the bridge lists.</summary>
+/// <summary>What <see cref="DemoDirectory.Churn"/> changed.</summary>
+public sealed record ChurnSummary(int Added, int Removed, int Deactivated, int MembershipMoves);
+
 public enum DemoResourceType
 {
     User,
@@ -175,6 +178,57 @@ public sealed class DemoDirectory
 
     public DemoGroup RemoveMember(string groupId, string userId) =>
         ChangeGroup(groupId, g => g with { MemberIds = g.MemberIds.Remove(userId) });
+
+    /// <summary>
+    /// Changes about <paramref name="fraction"/> of the people at once, in equal parts: joiners (added to a team
+    /// group), leavers, deactivations and membership moves between team groups. For benchmarks of incremental syncs.
+    /// </summary>
+    public ChurnSummary Churn(double fraction, int seed)
+    {
+        lock (gate)
+        {
+            var random = new Random(seed);
+            var people = users.Values.Where(u => u.Active && !u.UserName.StartsWith("provision", StringComparison.OrdinalIgnoreCase))
+                .OrderBy(u => u.Id, StringComparer.Ordinal).ToList();
+            var teams = groups.Values.Where(g => g.DisplayName is not ("Owners" or "Administrators" or "Provision Managers" or "Everyone"))
+                .OrderBy(g => g.Id, StringComparer.Ordinal).ToList();
+            var each = Math.Max(1, (int)(people.Count * fraction / 4));
+            var picked = people.OrderBy(_ => random.Next()).Take(each * 3).ToList();
+            foreach (var user in picked.Take(each))
+            {
+                RemoveUser(user.Id);
+            }
+
+            foreach (var user in picked.Skip(each).Take(each))
+            {
+                DeactivateUser(user.Id);
+            }
+
+            var moves = 0;
+            foreach (var user in picked.Skip(each * 2).Take(each))
+            {
+                var from = teams.FirstOrDefault(g => g.MemberIds.Contains(user.Id));
+                var to = teams.Count > 0 ? teams[random.Next(teams.Count)] : null;
+                if (from is not null && to is not null && to.Id != from.Id)
+                {
+                    RemoveMember(from.Id, user.Id);
+                    AddMember(to.Id, user.Id);
+                    moves++;
+                }
+            }
+
+            for (var i = 0; i < each; i++)
+            {
+                var joiner = AddUser("Joiner", $"Number{seed}x{i}", $"joiner{seed}x{i}@{DemoTeam.Domain}");
+                if (teams.Count > 0)
+                {
+                    AddMember(teams[random.Next(teams.Count)].Id, joiner.Id);
+                }
+            }
+
+            return new ChurnSummary(each, each, each, moves);
+        }
+    }
 
     /// <summary>List requests served (authorised ones only) for a resource type.</summary>
     public long ListRequests(DemoResourceType resourceType) => Interlocked.Read(ref listRequests[(int)resourceType]);

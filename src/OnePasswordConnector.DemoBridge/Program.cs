@@ -31,6 +31,7 @@ internal static class Program
             Urls = config["urls"] ?? "http://127.0.0.1:5090",
             MaxPageSize = config.GetValue("DemoBridge:MaxPageSize", 1000),
             DefaultPageSize = config.GetValue("DemoBridge:DefaultPageSize", 20),
+            EnableChurn = config.GetValue("DemoBridge:EnableChurn", false),
         };
 
         WebApplication app;

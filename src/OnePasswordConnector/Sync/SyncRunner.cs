@@ -177,6 +177,9 @@ internal sealed class SyncRunner(
     {
         var now = Microseconds(time.GetUtcNow());
         await using var transaction = await session.BeginTransactionAsync(cancellationToken);
+        // Every merge statement joins whole sets. Statistics on rows written moments ago (a tenant's first sync, in
+        // this very transaction) say the tables are empty, and a nested loop chosen on that is quadratic.
+        await Execute(session, "SET LOCAL enable_nestloop = off", cancellationToken);
         var parameters = new Func<NpgsqlCommand, NpgsqlCommand>(cmd =>
         {
             cmd.Parameters.AddWithValue("c", connection.Id);

@@ -48,28 +48,26 @@ internal static class SyncSql
         WHERE u.scim_id IS NULL OR u.removed_at IS NOT NULL OR u.content_hash <> s.content_hash;
 
         INSERT INTO change_events (connection_id, sync_run_id, occurred_at, kind, subject_id, subject_name, before, after)
+        SELECT @c, @r, @t, 'user_added', d.scim_id, d.user_name, NULL,
+            jsonb_build_object('userName', d.user_name, 'displayName', d.display_name, 'emails', to_jsonb(d.emails), 'active', d.active)
+        FROM user_diff d WHERE d.is_new OR d.was_removed
+        UNION ALL
         SELECT @c, @r, @t, k.kind, d.scim_id, d.user_name, k.before, k.after
         FROM user_diff d
         CROSS JOIN LATERAL (VALUES
-            ('user_added', d.is_new OR d.was_removed, NULL::jsonb,
-                jsonb_build_object('userName', d.user_name, 'displayName', d.display_name, 'emails', to_jsonb(d.emails), 'active', d.active)),
-            ('user_renamed', NOT d.is_new AND NOT d.was_removed AND
+            ('user_renamed',
                 (d.user_name, d.display_name, d.formatted_name, d.given_name, d.family_name) IS DISTINCT FROM
                 (d.old_user_name, d.old_display_name, d.old_formatted_name, d.old_given_name, d.old_family_name),
                 jsonb_build_object('userName', d.old_user_name, 'displayName', d.old_display_name, 'givenName', d.old_given_name, 'familyName', d.old_family_name),
                 jsonb_build_object('userName', d.user_name, 'displayName', d.display_name, 'givenName', d.given_name, 'familyName', d.family_name)),
-            ('user_email_changed', NOT d.is_new AND NOT d.was_removed AND
-                (d.emails, d.primary_email) IS DISTINCT FROM (d.old_emails, d.old_primary_email),
+            ('user_email_changed', (d.emails, d.primary_email) IS DISTINCT FROM (d.old_emails, d.old_primary_email),
                 jsonb_build_object('emails', to_jsonb(d.old_emails), 'primaryEmail', d.old_primary_email),
                 jsonb_build_object('emails', to_jsonb(d.emails), 'primaryEmail', d.primary_email)),
-            ('user_deactivated', NOT d.is_new AND NOT d.was_removed AND d.old_active AND NOT d.active,
-                jsonb_build_object('active', true), jsonb_build_object('active', false)),
-            ('user_reactivated', NOT d.is_new AND NOT d.was_removed AND NOT d.old_active AND d.active,
-                jsonb_build_object('active', false), jsonb_build_object('active', true)),
-            ('user_state_changed', NOT d.is_new AND NOT d.was_removed AND d.state IS DISTINCT FROM d.old_state,
-                jsonb_build_object('state', d.old_state), jsonb_build_object('state', d.state))
+            ('user_deactivated', d.old_active AND NOT d.active, jsonb_build_object('active', true), jsonb_build_object('active', false)),
+            ('user_reactivated', NOT d.old_active AND d.active, jsonb_build_object('active', false), jsonb_build_object('active', true)),
+            ('user_state_changed', d.state IS DISTINCT FROM d.old_state, jsonb_build_object('state', d.old_state), jsonb_build_object('state', d.state))
         ) AS k(kind, applies, before, after)
-        WHERE k.applies;
+        WHERE NOT d.is_new AND NOT d.was_removed AND k.applies;
 
         INSERT INTO user_history (connection_id, scim_id, valid_from, valid_to, external_id, user_name, given_name, family_name,
             formatted_name, display_name, primary_email, emails, active, state)

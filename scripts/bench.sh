@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The performance benchmark (not part of the test suite): starts a throwaway PostgreSQL tuned like the test one,
+# builds in Release, runs sizes S and L (or those given: scripts/bench.sh --sizes S), prints the tables and the
+# ratio line. See docs/performance.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+
+pg_ensure_installed
+data=$(mktemp -d /tmp/opc-bench-pg.XXXXXX)
+chmod 755 "$data"
+port=$(pg_free_port)
+trap 'pg_stop "$data/cluster"; rm -rf "$data"' EXIT
+pg_start "$data/cluster" "$port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+  -c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min
+export ONEPASSWORDCONNECTOR_BENCH_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+
+dotnet build tests/OnePasswordConnector.Benchmarks -c Release -v quiet -nologo >/dev/null
+dotnet tests/OnePasswordConnector.Benchmarks/bin/Release/net10.0/OnePasswordConnector.Benchmarks.dll "$@"

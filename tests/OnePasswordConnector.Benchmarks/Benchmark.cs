@@ -1,0 +1,358 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using NpgsqlTypes;
+using OnePasswordConnector.Scim;
+using OnePasswordConnector.Sync;
+
+namespace OnePasswordConnector.Benchmarks;
+
+internal sealed record SizeSpec(string Name, int Users, int Groups, int MembershipsPerUser, bool EveryoneGroup)
+{
+    public static readonly SizeSpec S = new("S", 10_000, 500, 4, true);
+    public static readonly SizeSpec L = new("L", 100_000, 5_000, 4, true);
+
+    public static SizeSpec Parse(string text) => text.ToUpperInvariant() switch
+    {
+        "S" => S,
+        "L" => L,
+        _ when int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var users) =>
+            new SizeSpec(text, users, Math.Max(3, users / 20), 4, true),
+        _ => throw new ArgumentException($"Unknown size '{text}': use S, L or a number of users."),
+    };
+}
+
+internal sealed class SizeResult
+{
+    public required SizeSpec Size { get; init; }
+    public int Users { get; set; }
+    public int Groups { get; set; }
+    public int Memberships { get; set; }
+    public double FetchFloor { get; set; }
+    public double WriteFloor { get; set; }
+    public double FullSync { get; set; }
+    public double NoChangeResync { get; set; }
+    public int NoChangeEvents { get; set; }
+    public double ChurnResync { get; set; }
+    public int ChurnEvents { get; set; }
+    public string Churn { get; set; } = "";
+    public double PeakWorkingSetMb { get; set; }
+    public double AllocatedMb { get; set; }
+    public Dictionary<string, string> Queries { get; } = [];
+
+    public double RatioFullSyncVsFloor => FullSync / (FetchFloor + WriteFloor);
+
+    public double RatioResyncVsFetch => NoChangeResync / FetchFloor;
+}
+
+/// <summary>Runs every measurement of one size against a fresh database and a bridge process of that size.</summary>
+internal static class Benchmark
+{
+    public static async Task<SizeResult> RunAsync(SizeSpec size, string adminConnectionString, int pageSize, TextWriter log)
+    {
+        var result = new SizeResult { Size = size };
+        var database = $"bench_{size.Name.ToLowerInvariant()}_{Guid.NewGuid():N}"[..30];
+        await using (var admin = new NpgsqlConnection(adminConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
+        try
+        {
+            log.WriteLine($"[{size.Name}] starting a bridge with {size.Users:N0} people and {size.Groups:N0} groups");
+            await using var bridge = await BridgeProcess.StartAsync(size.Users, size.Groups, size.MembershipsPerUser, size.EveryoneGroup, maxPageSize: 1000);
+            await using var host = new ConnectorHost(connectionString, pageSize);
+            var connectionId = await host.RegisterAsync(bridge.Url, bridge.Token);
+            var endpoint = new BridgeEndpoint(new Uri(bridge.Url, "/scim"), bridge.Token);
+            var client = new ScimClient(host.Services.GetRequiredService<IHttpClientFactory>().CreateClient(ScimSetup.SyncClient));
+            var pager = new ScimPager(client, pageSize, int.MaxValue);
+
+            await FetchAsync(pager, endpoint, keep: null);
+            result.FetchFloor = await Time(async () => (result.Users, result.Groups, result.Memberships) = await FetchAsync(pager, endpoint, keep: null));
+            log.WriteLine($"[{size.Name}] fetch floor {result.FetchFloor:F2} s ({result.Users:N0} users, {result.Groups:N0} groups, {result.Memberships:N0} memberships)");
+
+            var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            using (var sampler = new WorkingSetSampler())
+            {
+                var allocated = GC.GetTotalAllocatedBytes(precise: true);
+                result.FullSync = await Time(() => SyncAsync(coordinator, connectionId));
+                result.AllocatedMb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
+                result.PeakWorkingSetMb = sampler.PeakMb;
+            }
+
+            await AssertRun(connectionString, connectionId, expectedUsers: result.Users);
+            log.WriteLine($"[{size.Name}] full sync {result.FullSync:F2} s, peak working set {result.PeakWorkingSetMb:F0} MB, allocated {result.AllocatedMb:F0} MB");
+
+            result.NoChangeResync = await Time(() => SyncAsync(coordinator, connectionId));
+            result.NoChangeEvents = await LastRunEvents(connectionString, connectionId);
+            log.WriteLine($"[{size.Name}] no-change re-sync {result.NoChangeResync:F2} s, {result.NoChangeEvents} change events");
+
+            result.Churn = await bridge.ChurnAsync(1, seed: 7);
+            result.ChurnResync = await Time(() => SyncAsync(coordinator, connectionId));
+            result.ChurnEvents = await LastRunEvents(connectionString, connectionId);
+            log.WriteLine($"[{size.Name}] 1 % change re-sync {result.ChurnResync:F2} s, {result.ChurnEvents} change events ({result.Churn})");
+
+            var data = new DirectoryData();
+            await FetchAsync(pager, endpoint, data);
+            result.WriteFloor = await Time(() => WriteFloorAsync(connectionString, connectionId, data));
+            log.WriteLine($"[{size.Name}] write floor {result.WriteFloor:F2} s");
+
+            await QueryBenchmarks.RunAsync(host, connectionString, connectionId, result, log);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(adminConnectionString);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        return result;
+    }
+
+    private static async Task SyncAsync(SyncCoordinator coordinator, Guid connectionId)
+    {
+        _ = await coordinator.TryStartAsync(connectionId, SyncTrigger.Manual, CancellationToken.None)
+            ?? throw new InvalidOperationException("A sync was already running.");
+        await coordinator.WhenIdleAsync();
+    }
+
+    private static async Task AssertRun(string connectionString, Guid connectionId, int expectedUsers)
+    {
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT status, users_seen, coalesce(error, '') FROM sync_runs WHERE connection_id = @c ORDER BY started_at DESC LIMIT 1", db);
+        command.Parameters.AddWithValue("c", connectionId);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        if (reader.GetString(0) != "succeeded" || reader.GetInt32(1) != expectedUsers)
+        {
+            throw new InvalidOperationException($"The measured sync did not succeed: {reader.GetString(0)}, {reader.GetInt32(1)} users, {reader.GetString(2)}");
+        }
+    }
+
+    private static async Task<int> LastRunEvents(string connectionString, Guid connectionId)
+    {
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT status, change_events, coalesce(error, '') FROM sync_runs WHERE connection_id = @c ORDER BY started_at DESC LIMIT 1", db);
+        command.Parameters.AddWithValue("c", connectionId);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return reader.GetString(0) == "succeeded"
+            ? reader.GetInt32(1)
+            : throw new InvalidOperationException($"The measured re-sync did not succeed: {reader.GetString(2)}");
+    }
+
+    /// <summary>Reads and deserialises every page, as a sync does, keeping the rows only when asked to.</summary>
+    private static async Task<(int Users, int Groups, int Memberships)> FetchAsync(ScimPager pager, BridgeEndpoint endpoint, DirectoryData? keep)
+    {
+        var progress = new NoProgress();
+        int users = 0, groups = 0, memberships = 0;
+        await foreach (var resource in pager.EnumerateAsync(endpoint, "Groups", progress))
+        {
+            var group = ScimGroup.Parse(resource);
+            groups++;
+            memberships += group.Members?.Count ?? 0;
+            keep?.Groups.Add(group);
+        }
+
+        await foreach (var resource in pager.EnumerateAsync(endpoint, "Users", progress))
+        {
+            var user = ScimUser.Parse(resource);
+            users++;
+            keep?.Users.Add(user);
+        }
+
+        return (users, groups, memberships);
+    }
+
+    /// <summary>The physical floor of the write: binary COPY of the same rows into empty tables shaped like the real ones.</summary>
+    private static async Task WriteFloorAsync(string connectionString, Guid connectionId, DirectoryData data)
+    {
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        await using (var create = new NpgsqlCommand("""
+            DROP TABLE IF EXISTS floor_users, floor_groups, floor_memberships;
+            CREATE TABLE floor_users (LIKE directory_users INCLUDING ALL);
+            CREATE TABLE floor_groups (LIKE directory_groups INCLUDING ALL);
+            CREATE TABLE floor_memberships (LIKE memberships INCLUDING ALL);
+            """, db))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        await using (var writer = await db.BeginBinaryImportAsync("""
+            COPY floor_users (connection_id, scim_id, external_id, user_name, given_name, family_name, formatted_name, display_name,
+                primary_email, emails, active, state, scim_created_at, scim_last_modified_at, raw, content_hash, valid_from, first_seen_at, last_seen_at)
+            FROM STDIN (FORMAT BINARY)
+            """))
+        {
+            foreach (var u in data.Users)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync(connectionId, NpgsqlDbType.Uuid);
+                await writer.WriteAsync(u.Id, NpgsqlDbType.Text);
+                await Nullable(writer, u.ExternalId);
+                await writer.WriteAsync(u.UserName, NpgsqlDbType.Text);
+                await Nullable(writer, u.GivenName);
+                await Nullable(writer, u.FamilyName);
+                await Nullable(writer, u.FormattedName);
+                await Nullable(writer, u.DisplayName);
+                await Nullable(writer, u.PrimaryEmail);
+                await writer.WriteAsync(u.Emails, NpgsqlDbType.Array | NpgsqlDbType.Text);
+                await writer.WriteAsync(u.Active, NpgsqlDbType.Boolean);
+                await Nullable(writer, u.State);
+                await NullableTime(writer, u.Created);
+                await NullableTime(writer, u.LastModified);
+                await writer.WriteAsync(u.Raw, NpgsqlDbType.Jsonb);
+                await writer.WriteAsync(u.Hash, NpgsqlDbType.Bytea);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+            }
+
+            await writer.CompleteAsync();
+        }
+
+        await using (var writer = await db.BeginBinaryImportAsync("""
+            COPY floor_groups (connection_id, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash,
+                valid_from, first_seen_at, last_seen_at)
+            FROM STDIN (FORMAT BINARY)
+            """))
+        {
+            foreach (var g in data.Groups)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync(connectionId, NpgsqlDbType.Uuid);
+                await writer.WriteAsync(g.Id, NpgsqlDbType.Text);
+                await writer.WriteAsync(g.DisplayName, NpgsqlDbType.Text);
+                await Nullable(writer, g.ExternalId);
+                await NullableTime(writer, g.Created);
+                await NullableTime(writer, g.LastModified);
+                await writer.WriteAsync(g.Raw, NpgsqlDbType.Jsonb);
+                await writer.WriteAsync(g.Hash, NpgsqlDbType.Bytea);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+            }
+
+            await writer.CompleteAsync();
+        }
+
+        await using (var writer = await db.BeginBinaryImportAsync("""
+            COPY floor_memberships (connection_id, group_id, member_id, member_type, valid_from, first_seen_at, last_seen_at)
+            FROM STDIN (FORMAT BINARY)
+            """))
+        {
+            foreach (var g in data.Groups)
+            {
+                foreach (var m in g.Members ?? [])
+                {
+                    await writer.StartRowAsync();
+                    await writer.WriteAsync(connectionId, NpgsqlDbType.Uuid);
+                    await writer.WriteAsync(g.Id, NpgsqlDbType.Text);
+                    await writer.WriteAsync(m.Id, NpgsqlDbType.Text);
+                    await writer.WriteAsync(m.Type, NpgsqlDbType.Text);
+                    await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                    await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                    await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                }
+            }
+
+            await writer.CompleteAsync();
+        }
+    }
+
+    private static Task Nullable(NpgsqlBinaryImporter writer, string? value) =>
+        value is null ? writer.WriteNullAsync() : writer.WriteAsync(value, NpgsqlDbType.Text);
+
+    private static Task NullableTime(NpgsqlBinaryImporter writer, DateTimeOffset? value) =>
+        value is { } v ? writer.WriteAsync(v.ToUniversalTime(), NpgsqlDbType.TimestampTz) : writer.WriteNullAsync();
+
+    internal static async Task<double> Time(Func<Task> action)
+    {
+        var watch = Stopwatch.StartNew();
+        await action();
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    private sealed class NoProgress : IEnumerationProgress
+    {
+        public void PageRead(string resourceType, int resources)
+        {
+        }
+    }
+
+    private sealed class DirectoryData
+    {
+        public List<ScimUser> Users { get; } = [];
+        public List<ScimGroup> Groups { get; } = [];
+    }
+
+    /// <summary>Samples the process working set every few milliseconds; the peak is what a container limit must allow.</summary>
+    private sealed class WorkingSetSampler : IDisposable
+    {
+        private readonly Thread thread;
+        private volatile bool stop;
+        private long peak;
+
+        public WorkingSetSampler()
+        {
+            thread = new Thread(() =>
+            {
+                while (!stop)
+                {
+                    var ws = Environment.WorkingSet;
+                    if (ws > Interlocked.Read(ref peak))
+                    {
+                        Interlocked.Exchange(ref peak, ws);
+                    }
+
+                    Thread.Sleep(5);
+                }
+            }) { IsBackground = true };
+            thread.Start();
+        }
+
+        public double PeakMb => Interlocked.Read(ref peak) / 1048576.0;
+
+        public void Dispose()
+        {
+            stop = true;
+            thread.Join();
+        }
+    }
+
+    public static string Table(SizeResult r)
+    {
+        var s = new StringBuilder();
+        s.AppendLine(CultureInfo.InvariantCulture, $"### Size {r.Size.Name}: {r.Users:N0} users, {r.Groups:N0} groups, {r.Memberships:N0} memberships");
+        s.AppendLine();
+        s.AppendLine("| measurement | result | notes |");
+        s.AppendLine("|---|---:|---|");
+        s.AppendLine(CultureInfo.InvariantCulture, $"| fetch floor (read + deserialise every page) | {r.FetchFloor:F2} s | |");
+        s.AppendLine(CultureInfo.InvariantCulture, $"| write floor (binary COPY into empty tables) | {r.WriteFloor:F2} s | |");
+        s.AppendLine(CultureInfo.InvariantCulture, $"| full sync into an empty database | {r.FullSync:F2} s | {r.RatioFullSyncVsFloor:F2} × (fetch + write floor) |");
+        s.AppendLine(CultureInfo.InvariantCulture, $"| no-change re-sync | {r.NoChangeResync:F2} s | {r.RatioResyncVsFetch:F2} × fetch floor; {r.NoChangeEvents} change events |");
+        s.AppendLine(CultureInfo.InvariantCulture, $"| 1 % change re-sync | {r.ChurnResync:F2} s | {r.ChurnEvents:N0} change events; bridge churn {r.Churn} |");
+        s.AppendLine(CultureInfo.InvariantCulture, $"| peak working set during the full sync | {r.PeakWorkingSetMb:F0} MB | whole connector process |");
+        s.AppendLine(CultureInfo.InvariantCulture, $"| allocated during the full sync | {r.AllocatedMb:F0} MB | |");
+        foreach (var (name, value) in r.Queries)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value} | |");
+        }
+
+        return s.ToString();
+    }
+}

@@ -1,0 +1,51 @@
+using System.Globalization;
+
+namespace OnePasswordConnector.Benchmarks;
+
+// Not top-level statements: the service's global Program is the one WebApplicationFactory<Program> must find.
+internal static class BenchmarkProgram
+{
+    public static async Task<int> Main(string[] args)
+    {
+        // Usage: OnePasswordConnector.Benchmarks [--sizes S,L] [--page-size 100]
+        // The PostgreSQL admin connection string comes from ONEPASSWORDCONNECTOR_BENCH_POSTGRES (scripts/bench.sh sets it).
+        var sizes = "S,L";
+        var pageSize = 100;
+        for (var i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--sizes")
+            {
+                sizes = args[i + 1];
+            }
+            else if (args[i] == "--page-size")
+            {
+                pageSize = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        var admin = Environment.GetEnvironmentVariable("ONEPASSWORDCONNECTOR_BENCH_POSTGRES");
+        if (string.IsNullOrEmpty(admin))
+        {
+            Console.Error.WriteLine("Set ONEPASSWORDCONNECTOR_BENCH_POSTGRES to a PostgreSQL admin connection string, or run scripts/bench.sh.");
+            return 2;
+        }
+
+        var results = new List<SizeResult>();
+        foreach (var size in sizes.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(SizeSpec.Parse))
+        {
+            results.Add(await Benchmark.RunAsync(size, admin, pageSize, Console.Out));
+        }
+
+        Console.WriteLine();
+        foreach (var result in results)
+        {
+            Console.WriteLine(Benchmark.Table(result));
+        }
+
+        var large = results.LastOrDefault(r => r.Size.Name == "L") ?? results[^1];
+        var small = results.FirstOrDefault(r => r.Size.Name == "S") ?? results[0];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ratio_full_sync_vs_floor={large.RatioFullSyncVsFloor:F2} ratio_resync_vs_fetch={large.RatioResyncVsFetch:F2} peak_mb_L={large.PeakWorkingSetMb:F0} peak_mb_S={small.PeakWorkingSetMb:F0}"));
+        return 0;
+    }
+}
