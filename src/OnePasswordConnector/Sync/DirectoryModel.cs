@@ -59,6 +59,10 @@ internal sealed class DirectoryGroup
     public DateTimeOffset? ScimLastModifiedAt { get; set; }
     public required string Raw { get; set; }
     public required byte[] ContentHash { get; set; }
+
+    /// <summary>A digest of the member list, so a sync restages members only for groups whose members changed; null when unknown.</summary>
+    public byte[]? MembersHash { get; set; }
+
     public DateTimeOffset ValidFrom { get; set; }
     public DateTimeOffset FirstSeenAt { get; set; }
     public DateTimeOffset LastSeenAt { get; set; }

@@ -38,7 +38,13 @@ internal sealed class SyncRunner(
             await ReadBridgeStatusAsync(client, bridge, report, budget.Token);
             await using var session = await db.OpenConnectionAsync(budget.Token);
             await Execute(session, SyncSql.CreateStaging, budget.Token);
-            var counts = await StageAsync(session, client, bridge, progress, report, budget.Token);
+            var stored = connection.LastSuccessfulSyncAt is null
+                ? new StoredDirectory()
+                : await StoredDirectory.LoadAsync(session, connection.Id, budget.Token);
+            var staging = new SyncStaging(client, bridge, new ScimPager(client, options.Value.PageSize, options.Value.MaxPages), progress);
+            var counts = await staging.StageAsync(session, stored, budget.Token);
+            report.PrivilegedGroups = [.. counts.PrivilegedGroups];
+            await Execute(session, SyncSql.AnalyzeStaging, budget.Token);
             await heartbeat.CancelAsync();
             await beating;
             await MergeAsync(session, runId, connection, counts, progress, report, cancellationToken);
@@ -81,105 +87,12 @@ internal sealed class SyncRunner(
         }
     }
 
-    private async Task<StageCounts> StageAsync(
-        NpgsqlConnection session, ScimClient client, BridgeEndpoint bridge, SyncProgress progress, BridgeReport report,
-        CancellationToken cancellationToken)
-    {
-        var pager = new ScimPager(client, options.Value.PageSize, options.Value.MaxPages);
-        var groups = new List<ScimGroup>();
-        var unknownMembers = new HashSet<string>(StringComparer.Ordinal);
-        var memberships = 0;
-
-        // Groups first: then it is known, before users are read, which groups need their members from the users.
-        await using (var members = await session.BeginBinaryImportAsync(SyncSql.CopyMembers, cancellationToken))
-        {
-            await foreach (var resource in pager.EnumerateAsync(bridge, "Groups", progress, cancellationToken: cancellationToken))
-            {
-                var group = ScimGroup.Parse(resource);
-                var list = group.Members ?? await ReadMembersAsync(client, bridge, group.Id, cancellationToken);
-                if (list is null)
-                {
-                    unknownMembers.Add(group.Id);
-                }
-                else
-                {
-                    memberships += await WriteMembersAsync(members, group.Id, list, cancellationToken);
-                }
-
-                groups.Add(group with { Members = list });
-            }
-
-            await members.CompleteAsync(cancellationToken);
-        }
-
-        var fromUsers = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        var usersCarryGroups = false;
-        var users = 0;
-        await using (var writer = await session.BeginBinaryImportAsync(SyncSql.CopyUsers, cancellationToken))
-        {
-            await foreach (var resource in pager.EnumerateAsync(bridge, "Users", progress, cancellationToken: cancellationToken))
-            {
-                var user = ScimUser.Parse(resource);
-                users++;
-                usersCarryGroups |= ScimJson.Property(resource, "groups") is not null;
-                foreach (var groupId in user.GroupIds)
-                {
-                    if (unknownMembers.Contains(groupId))
-                    {
-                        (fromUsers.TryGetValue(groupId, out var set) ? set : fromUsers[groupId] = new HashSet<string>(StringComparer.Ordinal)).Add(user.Id);
-                    }
-                }
-
-                await WriteUserAsync(writer, user, cancellationToken);
-            }
-
-            await writer.CompleteAsync(cancellationToken);
-        }
-
-        // Groups listed without members: the users' own group lists are the members, when the bridge sends them.
-        if (usersCarryGroups && unknownMembers.Count > 0)
-        {
-            await using var members = await session.BeginBinaryImportAsync(SyncSql.CopyMembers, cancellationToken);
-            foreach (var (groupId, userIds) in fromUsers)
-            {
-                memberships += await WriteMembersAsync(members, groupId, [.. userIds.Select(id => new ScimMember(id, "User"))], cancellationToken);
-            }
-
-            await members.CompleteAsync(cancellationToken);
-            unknownMembers.Clear();
-        }
-
-        await using (var writer = await session.BeginBinaryImportAsync(SyncSql.CopyGroups, cancellationToken))
-        {
-            foreach (var group in groups)
-            {
-                await WriteGroupAsync(writer, group, membersKnown: !unknownMembers.Contains(group.Id), cancellationToken);
-            }
-
-            await writer.CompleteAsync(cancellationToken);
-        }
-
-        report.PrivilegedGroups = [.. groups.Select(g => g.DisplayName).Where(n => PrivilegedGroupNames.Contains(n, StringComparer.OrdinalIgnoreCase))];
-        await Execute(session, SyncSql.AnalyzeStaging, cancellationToken);
-        return new StageCounts { UsersSeen = users, GroupsSeen = groups.Count, MembershipsSeen = memberships };
-    }
-
-    /// <summary>Members of a group listed without them, from <c>GET /Groups/{id}</c>; null when that has none either.</summary>
-    private static async Task<IReadOnlyList<ScimMember>?> ReadMembersAsync(ScimClient client, BridgeEndpoint bridge, string groupId, CancellationToken cancellationToken)
-    {
-        using var document = await client.GetJsonAsync(bridge, bridge.Resolve($"Groups/{Uri.EscapeDataString(groupId)}"), cancellationToken);
-        return ScimGroup.Parse(document.RootElement).Members;
-    }
-
     private async Task MergeAsync(
         NpgsqlConnection session, Guid runId, ConnectionSnapshot connection, StageCounts counts, SyncProgress progress,
         BridgeReport report, CancellationToken cancellationToken)
     {
         var now = Microseconds(time.GetUtcNow());
         await using var transaction = await session.BeginTransactionAsync(cancellationToken);
-        // Every merge statement joins whole sets. Statistics on rows written moments ago (a tenant's first sync, in
-        // this very transaction) say the tables are empty, and a nested loop chosen on that is quadratic.
-        await Execute(session, "SET LOCAL enable_nestloop = off", cancellationToken);
         var parameters = new Func<NpgsqlCommand, NpgsqlCommand>(cmd =>
         {
             cmd.Parameters.AddWithValue("c", connection.Id);
@@ -189,19 +102,16 @@ internal sealed class SyncRunner(
             return cmd;
         });
 
-        (counts.UsersAdded, counts.UsersChanged, counts.UsersRemoved) = await Triple(session, SyncSql.MergeUsers, parameters, cancellationToken);
-        (counts.GroupsAdded, counts.GroupsChanged, counts.GroupsRemoved) = await Triple(session, SyncSql.MergeGroups, parameters, cancellationToken);
-        await using (var merge = parameters(new NpgsqlCommand(SyncSql.MergeMemberships, session)))
-        await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
+        var baseline = connection.LastSuccessfulSyncAt is null;
+        if (baseline)
         {
-            while (!await reader.ReadAsync(cancellationToken) && await reader.NextResultAsync(cancellationToken))
-            {
-            }
-
-            counts.MembershipsSeen = reader.GetInt32(0);
-            counts.MembershipsAdded = reader.GetInt32(1);
-            counts.MembershipsRemoved = reader.GetInt32(2);
-            counts.ChangeEvents = reader.GetInt32(3);
+            (counts.UsersAdded, counts.GroupsAdded, counts.MembershipsAdded) = await Triple(session, SyncSql.InsertBaseline, parameters, cancellationToken);
+        }
+        else
+        {
+            (counts.UsersAdded, counts.UsersChanged, counts.UsersRemoved) = await Triple(session, SyncSql.MergeUsers, parameters, cancellationToken);
+            (counts.GroupsAdded, counts.GroupsChanged, counts.GroupsRemoved) = await Triple(session, SyncSql.MergeGroups, parameters, cancellationToken);
+            (counts.MembershipsAdded, counts.MembershipsRemoved, counts.ChangeEvents) = await Triple(session, SyncSql.MergeMemberships, parameters, cancellationToken);
         }
 
         await using (var complete = parameters(new NpgsqlCommand(SyncSql.CompleteRun, session)))
@@ -227,6 +137,10 @@ internal sealed class SyncRunner(
 
         await InsertReportAsync(session, runId, connection.Id, now, report with { Verdict = "succeeded" }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (baseline)
+        {
+            await Execute(session, SyncSql.AnalyzeDirectory, cancellationToken);
+        }
     }
 
     private async Task FailAsync(Guid runId, ConnectionSnapshot connection, SyncRunStatus status, string error, BridgeFailure? failure,
@@ -378,80 +292,12 @@ internal sealed class SyncRunner(
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<int> WriteMembersAsync(NpgsqlBinaryImporter writer, string groupId, IReadOnlyList<ScimMember> members, CancellationToken cancellationToken)
-    {
-        foreach (var member in members)
-        {
-            await writer.StartRowAsync(cancellationToken);
-            await writer.WriteAsync(groupId, NpgsqlDbType.Text, cancellationToken);
-            await writer.WriteAsync(member.Id, NpgsqlDbType.Text, cancellationToken);
-            await writer.WriteAsync(member.Type, NpgsqlDbType.Text, cancellationToken);
-        }
-
-        return members.Count;
-    }
-
-    private static async Task WriteUserAsync(NpgsqlBinaryImporter writer, ScimUser user, CancellationToken cancellationToken)
-    {
-        await writer.StartRowAsync(cancellationToken);
-        await writer.WriteAsync(user.Id, NpgsqlDbType.Text, cancellationToken);
-        await WriteNullable(writer, user.ExternalId, cancellationToken);
-        await writer.WriteAsync(user.UserName, NpgsqlDbType.Text, cancellationToken);
-        await WriteNullable(writer, user.GivenName, cancellationToken);
-        await WriteNullable(writer, user.FamilyName, cancellationToken);
-        await WriteNullable(writer, user.FormattedName, cancellationToken);
-        await WriteNullable(writer, user.DisplayName, cancellationToken);
-        await WriteNullable(writer, user.PrimaryEmail, cancellationToken);
-        await writer.WriteAsync(user.Emails, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
-        await writer.WriteAsync(user.Active, NpgsqlDbType.Boolean, cancellationToken);
-        await WriteNullable(writer, user.State, cancellationToken);
-        await WriteNullable(writer, user.Created, cancellationToken);
-        await WriteNullable(writer, user.LastModified, cancellationToken);
-        await writer.WriteAsync(user.Raw, NpgsqlDbType.Jsonb, cancellationToken);
-        await writer.WriteAsync(user.Hash, NpgsqlDbType.Bytea, cancellationToken);
-    }
-
-    private static async Task WriteGroupAsync(NpgsqlBinaryImporter writer, ScimGroup group, bool membersKnown, CancellationToken cancellationToken)
-    {
-        await writer.StartRowAsync(cancellationToken);
-        await writer.WriteAsync(group.Id, NpgsqlDbType.Text, cancellationToken);
-        await writer.WriteAsync(group.DisplayName, NpgsqlDbType.Text, cancellationToken);
-        await WriteNullable(writer, group.ExternalId, cancellationToken);
-        await WriteNullable(writer, group.Created, cancellationToken);
-        await WriteNullable(writer, group.LastModified, cancellationToken);
-        await writer.WriteAsync(group.Raw, NpgsqlDbType.Jsonb, cancellationToken);
-        await writer.WriteAsync(group.Hash, NpgsqlDbType.Bytea, cancellationToken);
-        await writer.WriteAsync(membersKnown, NpgsqlDbType.Boolean, cancellationToken);
-    }
-
-    private static Task WriteNullable(NpgsqlBinaryImporter writer, string? value, CancellationToken cancellationToken) =>
-        value is null ? writer.WriteNullAsync(cancellationToken) : writer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
-
-    private static Task WriteNullable(NpgsqlBinaryImporter writer, DateTimeOffset? value, CancellationToken cancellationToken) =>
-        value is { } v ? writer.WriteAsync(v.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken) : writer.WriteNullAsync(cancellationToken);
-
     /// <summary>PostgreSQL keeps microseconds; rounding first makes the stored instant equal the one in memory.</summary>
     internal static DateTimeOffset Microseconds(DateTimeOffset value) => new(value.UtcTicks - (value.UtcTicks % 10), TimeSpan.Zero);
 
     private sealed record ConnectionSnapshot(
         Guid Id, string ScimBaseUrl, string ProtectedToken, DateTimeOffset? LastSuccessfulSyncAt, int SyncIntervalMinutes,
         ConnectionStatus Status, int ConsecutiveFailures);
-
-    private sealed class StageCounts
-    {
-        public int UsersSeen { get; init; }
-        public int UsersAdded { get; set; }
-        public int UsersChanged { get; set; }
-        public int UsersRemoved { get; set; }
-        public int GroupsSeen { get; init; }
-        public int GroupsAdded { get; set; }
-        public int GroupsChanged { get; set; }
-        public int GroupsRemoved { get; set; }
-        public int MembershipsSeen { get; set; }
-        public int MembershipsAdded { get; set; }
-        public int MembershipsRemoved { get; set; }
-        public int ChangeEvents { get; set; }
-    }
 
     private sealed record BridgeReport
     {

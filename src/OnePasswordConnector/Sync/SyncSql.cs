@@ -9,15 +9,17 @@ namespace OnePasswordConnector.Sync;
 internal static class SyncSql
 {
     public const string CreateStaging = """
-        DROP TABLE IF EXISTS stage_users, stage_groups, stage_members;
+        DROP TABLE IF EXISTS stage_users, stage_groups, stage_members, stage_removed;
         CREATE TEMP TABLE stage_users (
             scim_id text NOT NULL, external_id text, user_name text NOT NULL, given_name text, family_name text,
             formatted_name text, display_name text, primary_email text, emails text[] NOT NULL, active boolean NOT NULL,
             state text, scim_created_at timestamptz, scim_last_modified_at timestamptz, raw jsonb NOT NULL, content_hash bytea NOT NULL);
         CREATE TEMP TABLE stage_groups (
             scim_id text NOT NULL, display_name text NOT NULL, external_id text, scim_created_at timestamptz,
-            scim_last_modified_at timestamptz, raw jsonb NOT NULL, content_hash bytea NOT NULL, members_known boolean NOT NULL);
+            scim_last_modified_at timestamptz, raw jsonb NOT NULL, content_hash bytea NOT NULL, members_hash bytea,
+            members_restaged boolean NOT NULL);
         CREATE TEMP TABLE stage_members (group_id text NOT NULL, member_id text NOT NULL, member_type text NOT NULL);
+        CREATE TEMP TABLE stage_removed (resource text NOT NULL, scim_id text NOT NULL);
         """;
 
     public const string CopyUsers = """
@@ -26,16 +28,42 @@ internal static class SyncSql
         """;
 
     public const string CopyGroups = """
-        COPY stage_groups (scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash, members_known)
-        FROM STDIN (FORMAT BINARY)
+        COPY stage_groups (scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash, members_hash,
+            members_restaged) FROM STDIN (FORMAT BINARY)
         """;
+
+    public const string CopyRemoved = "COPY stage_removed (resource, scim_id) FROM STDIN (FORMAT BINARY)";
 
     public const string CopyMembers = "COPY stage_members (group_id, member_id, member_type) FROM STDIN (FORMAT BINARY)";
 
-    public const string DropStaging = "DROP TABLE IF EXISTS stage_users, stage_groups, stage_members";
+    public const string DropStaging = "DROP TABLE IF EXISTS stage_users, stage_groups, stage_members, stage_removed";
 
     /// <summary>Planner statistics for the staged rows, so the diff joins pick hash joins at any size.</summary>
-    public const string AnalyzeStaging = "ANALYZE stage_users; ANALYZE stage_groups; ANALYZE stage_members;";
+    public const string AnalyzeStaging = "ANALYZE stage_users; ANALYZE stage_groups; ANALYZE stage_members; ANALYZE stage_removed;";
+
+    /// <summary>
+    /// A connection's first successful sync is its baseline: everything is new, so it is inserted as is and no change
+    /// events are written (the feed starts from the baseline). The tables are analysed so that the next sync's
+    /// diff is planned on real row counts.
+    /// </summary>
+    public const string InsertBaseline = """
+        INSERT INTO directory_users (connection_id, scim_id, external_id, user_name, given_name, family_name, formatted_name,
+            display_name, primary_email, emails, active, state, scim_created_at, scim_last_modified_at, raw, content_hash,
+            valid_from, first_seen_at, last_seen_at, removed_at)
+        SELECT @c, scim_id, external_id, user_name, given_name, family_name, formatted_name, display_name, primary_email,
+            emails, active, state, scim_created_at, scim_last_modified_at, raw, content_hash, @t, @t, @t, NULL
+        FROM stage_users;
+        INSERT INTO directory_groups (connection_id, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at,
+            raw, content_hash, members_hash, valid_from, first_seen_at, last_seen_at, removed_at)
+        SELECT @c, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash, members_hash,
+            @t, @t, @t, NULL
+        FROM stage_groups;
+        INSERT INTO memberships (connection_id, group_id, member_id, member_type, valid_from, first_seen_at, last_seen_at, removed_at)
+        SELECT @c, group_id, member_id, member_type, @t, @t, @t, NULL FROM stage_members;
+        SELECT (SELECT count(*)::int FROM stage_users), (SELECT count(*)::int FROM stage_groups), (SELECT count(*)::int FROM stage_members);
+        """;
+
+    public const string AnalyzeDirectory = "ANALYZE directory_users; ANALYZE directory_groups; ANALYZE memberships;";
 
     public const string MergeUsers = """
         CREATE TEMP TABLE user_diff ON COMMIT DROP AS
@@ -91,8 +119,8 @@ internal static class SyncSql
 
         WITH gone AS (
             UPDATE directory_users u SET removed_at = @t, last_seen_at = COALESCE(@prev, u.last_seen_at)
-            WHERE u.connection_id = @c AND u.removed_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM stage_users s WHERE s.scim_id = u.scim_id)
+            FROM stage_removed r
+            WHERE r.resource = 'User' AND u.connection_id = @c AND u.scim_id = r.scim_id AND u.removed_at IS NULL
             RETURNING u.scim_id, u.user_name, u.display_name, u.active)
         INSERT INTO change_events (connection_id, sync_run_id, occurred_at, kind, subject_id, subject_name, before, after)
         SELECT @c, @r, @t, 'user_removed', scim_id, user_name,
@@ -125,18 +153,22 @@ internal static class SyncSql
         WHERE NOT d.is_new;
 
         INSERT INTO directory_groups (connection_id, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at,
-            raw, content_hash, valid_from, first_seen_at, last_seen_at, removed_at)
-        SELECT @c, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash, @t, @t, @t, NULL
+            raw, content_hash, members_hash, valid_from, first_seen_at, last_seen_at, removed_at)
+        SELECT @c, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash, members_hash, @t, @t, @t, NULL
         FROM group_diff
         ON CONFLICT (connection_id, scim_id) DO UPDATE SET
             display_name = excluded.display_name, external_id = excluded.external_id, scim_created_at = excluded.scim_created_at,
             scim_last_modified_at = excluded.scim_last_modified_at, raw = excluded.raw, content_hash = excluded.content_hash,
-            valid_from = @t, last_seen_at = @t, removed_at = NULL;
+            members_hash = excluded.members_hash, valid_from = @t, last_seen_at = @t, removed_at = NULL;
+
+        UPDATE directory_groups g SET members_hash = s.members_hash
+        FROM stage_groups s
+        WHERE s.members_restaged AND g.connection_id = @c AND g.scim_id = s.scim_id;
 
         WITH gone AS (
             UPDATE directory_groups g SET removed_at = @t, last_seen_at = COALESCE(@prev, g.last_seen_at)
-            WHERE g.connection_id = @c AND g.removed_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM stage_groups s WHERE s.scim_id = g.scim_id)
+            FROM stage_removed r
+            WHERE r.resource = 'Group' AND g.connection_id = @c AND g.scim_id = r.scim_id AND g.removed_at IS NULL
             RETURNING g.scim_id, g.display_name)
         INSERT INTO change_events (connection_id, sync_run_id, occurred_at, kind, subject_id, subject_name, group_id, group_name, before, after)
         SELECT @c, @r, @t, 'group_removed', scim_id, display_name, scim_id, display_name, jsonb_build_object('displayName', display_name), NULL
@@ -148,8 +180,8 @@ internal static class SyncSql
         """;
 
     /// <summary>
-    /// Memberships of groups whose member list could not be read (members_known = false) are left as they are:
-    /// not seeing a member is not evidence that it left.
+    /// Only groups whose member list was restaged (it changed) and groups that are gone can lose members. Groups
+    /// whose member list could not be read are never restaged: not seeing a member is not evidence that it left.
     /// </summary>
     public const string MergeMemberships = """
         CREATE TEMP TABLE membership_added ON COMMIT DROP AS
@@ -176,11 +208,21 @@ internal static class SyncSql
         LEFT JOIN directory_users u ON a.member_type = 'User' AND u.connection_id = @c AND u.scim_id = a.member_id
         LEFT JOIN directory_groups mg ON a.member_type = 'Group' AND mg.connection_id = @c AND mg.scim_id = a.member_id;
 
-        WITH gone AS (
-            UPDATE memberships m SET removed_at = @t, last_seen_at = COALESCE(@prev, m.last_seen_at)
-            WHERE m.connection_id = @c AND m.removed_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM stage_groups g WHERE g.scim_id = m.group_id AND NOT g.members_known)
+        WITH left_groups AS (
+            SELECT m.group_id, m.member_id
+            FROM stage_groups g
+            JOIN memberships m ON m.connection_id = @c AND m.group_id = g.scim_id AND m.removed_at IS NULL
+            WHERE g.members_restaged
               AND NOT EXISTS (SELECT 1 FROM stage_members s WHERE s.group_id = m.group_id AND s.member_id = m.member_id)
+            UNION ALL
+            SELECT m.group_id, m.member_id
+            FROM stage_removed r
+            JOIN memberships m ON m.connection_id = @c AND m.group_id = r.scim_id AND m.removed_at IS NULL
+            WHERE r.resource = 'Group'),
+        gone AS (
+            UPDATE memberships m SET removed_at = @t, last_seen_at = COALESCE(@prev, m.last_seen_at)
+            FROM left_groups x
+            WHERE m.connection_id = @c AND m.group_id = x.group_id AND m.member_id = x.member_id
             RETURNING m.group_id, m.member_id, m.member_type)
         INSERT INTO change_events (connection_id, sync_run_id, occurred_at, kind, subject_id, subject_name, group_id, group_name, before, after)
         SELECT @c, @r, @t, 'membership_removed', x.member_id, COALESCE(u.user_name, mg.display_name), x.group_id, g.display_name,
@@ -190,7 +232,7 @@ internal static class SyncSql
         LEFT JOIN directory_users u ON x.member_type = 'User' AND u.connection_id = @c AND u.scim_id = x.member_id
         LEFT JOIN directory_groups mg ON x.member_type = 'Group' AND mg.connection_id = @c AND mg.scim_id = x.member_id;
 
-        SELECT (SELECT count(*)::int FROM stage_members), (SELECT count(*)::int FROM membership_added),
+        SELECT (SELECT count(*)::int FROM membership_added),
             (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r AND kind = 'membership_removed'),
             (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r);
         """;

@@ -253,6 +253,10 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_seen_at");
 
+                    b.Property<byte[]>("MembersHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("members_hash");
+
                     b.Property<string>("Raw")
                         .IsRequired()
                         .HasColumnType("jsonb")
