@@ -39,6 +39,7 @@ internal sealed class SizeResult
     public int ChurnEvents { get; set; }
     public string Churn { get; set; } = "";
     public double PeakWorkingSetMb { get; set; }
+    public double PeakManagedMb { get; set; }
     public double AllocatedMb { get; set; }
     public Dictionary<string, string> Queries { get; } = [];
 
@@ -84,10 +85,11 @@ internal static class Benchmark
                 result.FullSync = await Time(() => SyncAsync(coordinator, connectionId));
                 result.AllocatedMb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
                 result.PeakWorkingSetMb = sampler.PeakMb;
+                result.PeakManagedMb = sampler.PeakManagedMb;
             }
 
             await AssertRun(connectionString, connectionId, expectedUsers: result.Users);
-            log.WriteLine($"[{size.Name}] full sync {result.FullSync:F2} s, peak working set {result.PeakWorkingSetMb:F0} MB, allocated {result.AllocatedMb:F0} MB");
+            log.WriteLine($"[{size.Name}] full sync {result.FullSync:F2} s, peak working set {result.PeakWorkingSetMb:F0} MB (managed heap {result.PeakManagedMb:F0} MB), allocated {result.AllocatedMb:F0} MB");
 
             result.NoChangeResync = await Time(() => SyncAsync(coordinator, connectionId));
             result.NoChangeEvents = await LastRunEvents(connectionString, connectionId);
@@ -306,6 +308,7 @@ internal static class Benchmark
         private readonly Thread thread;
         private volatile bool stop;
         private long peak;
+        private long peakManaged;
 
         public WorkingSetSampler()
         {
@@ -319,6 +322,12 @@ internal static class Benchmark
                         Interlocked.Exchange(ref peak, ws);
                     }
 
+                    var managed = GC.GetTotalMemory(forceFullCollection: false);
+                    if (managed > Interlocked.Read(ref peakManaged))
+                    {
+                        Interlocked.Exchange(ref peakManaged, managed);
+                    }
+
                     Thread.Sleep(5);
                 }
             }) { IsBackground = true };
@@ -326,6 +335,8 @@ internal static class Benchmark
         }
 
         public double PeakMb => Interlocked.Read(ref peak) / 1048576.0;
+
+        public double PeakManagedMb => Interlocked.Read(ref peakManaged) / 1048576.0;
 
         public void Dispose()
         {
@@ -347,6 +358,7 @@ internal static class Benchmark
         s.AppendLine(CultureInfo.InvariantCulture, $"| no-change re-sync | {r.NoChangeResync:F2} s | {r.RatioResyncVsFetch:F2} × fetch floor; {r.NoChangeEvents} change events |");
         s.AppendLine(CultureInfo.InvariantCulture, $"| 1 % change re-sync | {r.ChurnResync:F2} s | {r.ChurnEvents:N0} change events; bridge churn {r.Churn} |");
         s.AppendLine(CultureInfo.InvariantCulture, $"| peak working set during the full sync | {r.PeakWorkingSetMb:F0} MB | whole connector process |");
+        s.AppendLine(CultureInfo.InvariantCulture, $"| peak managed heap during the full sync | {r.PeakManagedMb:F0} MB | live and not yet collected objects |");
         s.AppendLine(CultureInfo.InvariantCulture, $"| allocated during the full sync | {r.AllocatedMb:F0} MB | |");
         foreach (var (name, value) in r.Queries)
         {

@@ -37,18 +37,34 @@ internal sealed class SyncRunner(
             var client = new ScimClient(httpClients.CreateClient(ScimSetup.SyncClient));
             await ReadBridgeStatusAsync(client, bridge, report, budget.Token);
             await using var session = await db.OpenConnectionAsync(budget.Token);
-            await Execute(session, SyncSql.CreateStaging, budget.Token);
-            var stored = connection.LastSuccessfulSyncAt is null
-                ? new StoredDirectory()
-                : await StoredDirectory.LoadAsync(session, connection.Id, budget.Token);
             var staging = new SyncStaging(client, bridge, new ScimPager(client, options.Value.PageSize, options.Value.MaxPages), progress);
-            var counts = await staging.StageAsync(session, stored, budget.Token);
-            report.PrivilegedGroups = [.. counts.PrivilegedGroups];
-            await Execute(session, SyncSql.AnalyzeStaging, budget.Token);
-            await heartbeat.CancelAsync();
-            await beating;
-            await MergeAsync(session, runId, connection, counts, progress, report, cancellationToken);
-            await Execute(session, SyncSql.DropStaging, CancellationToken.None);
+            StageCounts counts;
+            if (connection.LastSuccessfulSyncAt is null)
+            {
+                // The baseline: everything is new, so the bridge streams straight into the directory tables inside
+                // one transaction. A failed enumeration rolls it all back.
+                await using var transaction = await session.BeginTransactionAsync(budget.Token);
+                counts = await staging.StageAsync(session, new StoredDirectory(), StageTarget.Baseline(connection.Id, Microseconds(time.GetUtcNow())), budget.Token);
+                report.PrivilegedGroups = [.. counts.PrivilegedGroups];
+                await heartbeat.CancelAsync();
+                await beating;
+                await CompleteAsync(session, runId, connection, counts, progress, report, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                await Execute(session, SyncSql.AnalyzeDirectory, cancellationToken);
+            }
+            else
+            {
+                await Execute(session, SyncSql.CreateStaging, budget.Token);
+                var stored = await StoredDirectory.LoadAsync(session, connection.Id, budget.Token);
+                counts = await staging.StageAsync(session, stored, StageTarget.Staging, budget.Token);
+                report.PrivilegedGroups = [.. counts.PrivilegedGroups];
+                await Execute(session, SyncSql.AnalyzeStaging, budget.Token);
+                await heartbeat.CancelAsync();
+                await beating;
+                await MergeAsync(session, runId, connection, counts, progress, report, cancellationToken);
+                await Execute(session, SyncSql.DropStaging, CancellationToken.None);
+            }
+
             logger.LogInformation(
                 "Sync {RunId} of connection {ConnectionId} succeeded: {UsersSeen} users, {GroupsSeen} groups, {MembershipsSeen} memberships, {ChangeEvents} changes",
                 runId, connectionId, counts.UsersSeen, counts.GroupsSeen, counts.MembershipsSeen, counts.ChangeEvents);
@@ -91,30 +107,23 @@ internal sealed class SyncRunner(
         NpgsqlConnection session, Guid runId, ConnectionSnapshot connection, StageCounts counts, SyncProgress progress,
         BridgeReport report, CancellationToken cancellationToken)
     {
-        var now = Microseconds(time.GetUtcNow());
         await using var transaction = await session.BeginTransactionAsync(cancellationToken);
-        var parameters = new Func<NpgsqlCommand, NpgsqlCommand>(cmd =>
-        {
-            cmd.Parameters.AddWithValue("c", connection.Id);
-            cmd.Parameters.AddWithValue("r", runId);
-            cmd.Parameters.AddWithValue("t", now);
-            cmd.Parameters.Add(new NpgsqlParameter("prev", NpgsqlDbType.TimestampTz) { Value = (object?)connection.LastSuccessfulSyncAt ?? DBNull.Value });
-            return cmd;
-        });
+        var now = Microseconds(time.GetUtcNow());
+        (counts.UsersAdded, counts.UsersChanged, counts.UsersRemoved) = await Triple(session, SyncSql.MergeUsers, runId, connection, now, cancellationToken);
+        (counts.GroupsAdded, counts.GroupsChanged, counts.GroupsRemoved) = await Triple(session, SyncSql.MergeGroups, runId, connection, now, cancellationToken);
+        (counts.MembershipsAdded, counts.MembershipsRemoved, counts.ChangeEvents) =
+            await Triple(session, SyncSql.MergeMemberships, runId, connection, now, cancellationToken);
+        await CompleteAsync(session, runId, connection, counts, progress, report, cancellationToken, now);
+        await transaction.CommitAsync(cancellationToken);
+    }
 
-        var baseline = connection.LastSuccessfulSyncAt is null;
-        if (baseline)
-        {
-            (counts.UsersAdded, counts.GroupsAdded, counts.MembershipsAdded) = await Triple(session, SyncSql.InsertBaseline, parameters, cancellationToken);
-        }
-        else
-        {
-            (counts.UsersAdded, counts.UsersChanged, counts.UsersRemoved) = await Triple(session, SyncSql.MergeUsers, parameters, cancellationToken);
-            (counts.GroupsAdded, counts.GroupsChanged, counts.GroupsRemoved) = await Triple(session, SyncSql.MergeGroups, parameters, cancellationToken);
-            (counts.MembershipsAdded, counts.MembershipsRemoved, counts.ChangeEvents) = await Triple(session, SyncSql.MergeMemberships, parameters, cancellationToken);
-        }
-
-        await using (var complete = parameters(new NpgsqlCommand(SyncSql.CompleteRun, session)))
+    /// <summary>Marks the run succeeded and the connection healthy, in the transaction that wrote the directory.</summary>
+    private async Task CompleteAsync(
+        NpgsqlConnection session, Guid runId, ConnectionSnapshot connection, StageCounts counts, SyncProgress progress,
+        BridgeReport report, CancellationToken cancellationToken, DateTimeOffset? at = null)
+    {
+        var now = at ?? Microseconds(time.GetUtcNow());
+        await using (var complete = Parameters(new NpgsqlCommand(SyncSql.CompleteRun, session), runId, connection, now))
         {
             complete.Parameters.AddWithValue("pages", progress.Pages);
             complete.Parameters.AddWithValue("resources", progress.Resources);
@@ -136,11 +145,15 @@ internal sealed class SyncRunner(
         }
 
         await InsertReportAsync(session, runId, connection.Id, now, report with { Verdict = "succeeded" }, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        if (baseline)
-        {
-            await Execute(session, SyncSql.AnalyzeDirectory, cancellationToken);
-        }
+    }
+
+    private static NpgsqlCommand Parameters(NpgsqlCommand command, Guid runId, ConnectionSnapshot connection, DateTimeOffset now)
+    {
+        command.Parameters.AddWithValue("c", connection.Id);
+        command.Parameters.AddWithValue("r", runId);
+        command.Parameters.AddWithValue("t", now);
+        command.Parameters.Add(new NpgsqlParameter("prev", NpgsqlDbType.TimestampTz) { Value = (object?)connection.LastSuccessfulSyncAt ?? DBNull.Value });
+        return command;
     }
 
     private async Task FailAsync(Guid runId, ConnectionSnapshot connection, SyncRunStatus status, string error, BridgeFailure? failure,
@@ -275,9 +288,10 @@ internal sealed class SyncRunner(
             Enum.Parse<ConnectionStatus>(reader.GetString(4), ignoreCase: true), reader.GetInt32(5));
     }
 
-    private static async Task<(int, int, int)> Triple(NpgsqlConnection session, string sql, Func<NpgsqlCommand, NpgsqlCommand> parameters, CancellationToken cancellationToken)
+    private static async Task<(int, int, int)> Triple(
+        NpgsqlConnection session, string sql, Guid runId, ConnectionSnapshot connection, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = parameters(new NpgsqlCommand(sql, session));
+        await using var command = Parameters(new NpgsqlCommand(sql, session), runId, connection, now);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (!await reader.ReadAsync(cancellationToken) && await reader.NextResultAsync(cancellationToken))
         {

@@ -42,27 +42,25 @@ internal static class SyncSql
     public const string AnalyzeStaging = "ANALYZE stage_users; ANALYZE stage_groups; ANALYZE stage_members; ANALYZE stage_removed;";
 
     /// <summary>
-    /// A connection's first successful sync is its baseline: everything is new, so it is inserted as is and no change
-    /// events are written (the feed starts from the baseline). The tables are analysed so that the next sync's
-    /// diff is planned on real row counts.
+    /// A connection's first successful sync is its baseline: everything is new, so rows are copied straight into the
+    /// directory tables, and no change events are written (the feed starts from the baseline).
     /// </summary>
-    public const string InsertBaseline = """
-        INSERT INTO directory_users (connection_id, scim_id, external_id, user_name, given_name, family_name, formatted_name,
-            display_name, primary_email, emails, active, state, scim_created_at, scim_last_modified_at, raw, content_hash,
-            valid_from, first_seen_at, last_seen_at, removed_at)
-        SELECT @c, scim_id, external_id, user_name, given_name, family_name, formatted_name, display_name, primary_email,
-            emails, active, state, scim_created_at, scim_last_modified_at, raw, content_hash, @t, @t, @t, NULL
-        FROM stage_users;
-        INSERT INTO directory_groups (connection_id, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at,
-            raw, content_hash, members_hash, valid_from, first_seen_at, last_seen_at, removed_at)
-        SELECT @c, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash, members_hash,
-            @t, @t, @t, NULL
-        FROM stage_groups;
-        INSERT INTO memberships (connection_id, group_id, member_id, member_type, valid_from, first_seen_at, last_seen_at, removed_at)
-        SELECT @c, group_id, member_id, member_type, @t, @t, @t, NULL FROM stage_members;
-        SELECT (SELECT count(*)::int FROM stage_users), (SELECT count(*)::int FROM stage_groups), (SELECT count(*)::int FROM stage_members);
+    public const string CopyBaselineUsers = """
+        COPY directory_users (connection_id, scim_id, external_id, user_name, given_name, family_name, formatted_name, display_name,
+            primary_email, emails, active, state, scim_created_at, scim_last_modified_at, raw, content_hash,
+            valid_from, first_seen_at, last_seen_at) FROM STDIN (FORMAT BINARY)
         """;
 
+    public const string CopyBaselineGroups = """
+        COPY directory_groups (connection_id, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash,
+            members_hash, valid_from, first_seen_at, last_seen_at) FROM STDIN (FORMAT BINARY)
+        """;
+
+    public const string CopyBaselineMembers = """
+        COPY memberships (connection_id, group_id, member_id, member_type, valid_from, first_seen_at, last_seen_at) FROM STDIN (FORMAT BINARY)
+        """;
+
+    /// <summary>After a baseline, the next sync's diff is planned on real row counts.</summary>
     public const string AnalyzeDirectory = "ANALYZE directory_users; ANALYZE directory_groups; ANALYZE memberships;";
 
     public const string MergeUsers = """

@@ -42,6 +42,37 @@ internal sealed class StoredDirectory
     }
 }
 
+/// <summary>Where rows go: the session's staging tables, or, for a baseline, straight into the directory tables.</summary>
+internal sealed record StageTarget(string Users, string Groups, string Members, Guid? ConnectionId, DateTimeOffset Stamp)
+{
+    public static readonly StageTarget Staging = new(SyncSql.CopyUsers, SyncSql.CopyGroups, SyncSql.CopyMembers, null, default);
+
+    public static StageTarget Baseline(Guid connectionId, DateTimeOffset stamp) =>
+        new(SyncSql.CopyBaselineUsers, SyncSql.CopyBaselineGroups, SyncSql.CopyBaselineMembers, connectionId, stamp);
+
+    public bool IsBaseline => ConnectionId is not null;
+
+    public async Task StartRowAsync(NpgsqlBinaryImporter writer, CancellationToken cancellationToken)
+    {
+        await writer.StartRowAsync(cancellationToken);
+        if (ConnectionId is { } id)
+        {
+            await writer.WriteAsync(id, NpgsqlDbType.Uuid, cancellationToken);
+        }
+    }
+
+    /// <summary>A baseline row is valid from, first seen and last seen at the baseline's instant.</summary>
+    public async Task EndRowAsync(NpgsqlBinaryImporter writer, CancellationToken cancellationToken)
+    {
+        if (IsBaseline)
+        {
+            await writer.WriteAsync(Stamp, NpgsqlDbType.TimestampTz, cancellationToken);
+            await writer.WriteAsync(Stamp, NpgsqlDbType.TimestampTz, cancellationToken);
+            await writer.WriteAsync(Stamp, NpgsqlDbType.TimestampTz, cancellationToken);
+        }
+    }
+}
+
 internal sealed class StageCounts
 {
     public int UsersSeen { get; set; }
@@ -66,7 +97,7 @@ internal sealed class StageCounts
 /// </summary>
 internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, ScimPager pager, IEnumerationProgress progress)
 {
-    public async Task<StageCounts> StageAsync(NpgsqlConnection session, StoredDirectory stored, CancellationToken cancellationToken)
+    public async Task<StageCounts> StageAsync(NpgsqlConnection session, StoredDirectory stored, StageTarget target, CancellationToken cancellationToken)
     {
         var counts = new StageCounts();
         var staged = new List<(ScimGroup Group, byte[]? MembersHash, bool Restaged)>();
@@ -74,7 +105,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
         var previous = new Dictionary<string, (byte[] Content, byte[]? Members)>(StringComparer.Ordinal);
 
         // Groups first: then it is known, before users are read, which groups need their members from the users.
-        await using (var members = await session.BeginBinaryImportAsync(SyncSql.CopyMembers, cancellationToken))
+        await using (var members = await session.BeginBinaryImportAsync(target.Members, cancellationToken))
         {
             await foreach (var resource in pager.EnumerateAsync(bridge, "Groups", progress, cancellationToken: cancellationToken))
             {
@@ -108,7 +139,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
                 var restage = old?.Members is not { } oldMembers || !oldMembers.AsSpan().SequenceEqual(membersHash);
                 if (restage)
                 {
-                    await WriteMembersAsync(members, group.Id, list, cancellationToken);
+                    await WriteMembersAsync(members, target, group.Id, list, cancellationToken);
                 }
 
                 if (restage || old is null || !old.Value.Content.AsSpan().SequenceEqual(group.Hash))
@@ -122,7 +153,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
 
         var fromUsers = new Dictionary<string, List<ScimMember>>(StringComparer.Ordinal);
         var usersCarryGroups = false;
-        await using (var writer = await session.BeginBinaryImportAsync(SyncSql.CopyUsers, cancellationToken))
+        await using (var writer = await session.BeginBinaryImportAsync(target.Users, cancellationToken))
         {
             await foreach (var resource in pager.EnumerateAsync(bridge, "Users", progress, cancellationToken: cancellationToken))
             {
@@ -139,7 +170,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
 
                 if (!stored.Users.Remove(user.Id, out var oldHash) || !oldHash.AsSpan().SequenceEqual(user.Hash))
                 {
-                    await WriteUserAsync(writer, user, cancellationToken);
+                    await WriteUserAsync(writer, target, user, cancellationToken);
                 }
             }
 
@@ -149,7 +180,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
         // Groups listed without members: the users' own group lists are the members, when the bridge sends them.
         if (usersCarryGroups && unknownMembers.Count > 0)
         {
-            await using var members = await session.BeginBinaryImportAsync(SyncSql.CopyMembers, cancellationToken);
+            await using var members = await session.BeginBinaryImportAsync(target.Members, cancellationToken);
             foreach (var (groupId, group) in unknownMembers)
             {
                 var list = fromUsers.GetValueOrDefault(groupId)?.DistinctBy(m => m.Id).ToList() ?? [];
@@ -160,7 +191,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
                     continue;
                 }
 
-                await WriteMembersAsync(members, groupId, list, cancellationToken);
+                await WriteMembersAsync(members, target, groupId, list, cancellationToken);
                 staged.RemoveAll(s => s.Group.Id == groupId);
                 staged.Add((group, membersHash, true));
             }
@@ -169,14 +200,22 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
             unknownMembers.Clear();
         }
 
-        await using (var writer = await session.BeginBinaryImportAsync(SyncSql.CopyGroups, cancellationToken))
+        await using (var writer = await session.BeginBinaryImportAsync(target.Groups, cancellationToken))
         {
             foreach (var (group, membersHash, restaged) in staged)
             {
-                await WriteGroupAsync(writer, group, membersHash, restaged, cancellationToken);
+                await WriteGroupAsync(writer, target, group, membersHash, restaged, cancellationToken);
             }
 
             await writer.CompleteAsync(cancellationToken);
+        }
+
+        if (target.IsBaseline)
+        {
+            counts.UsersAdded = counts.UsersSeen;
+            counts.GroupsAdded = counts.GroupsSeen;
+            counts.MembershipsAdded = counts.MembershipsSeen;
+            return counts;
         }
 
         // What was stored but not seen again in a complete enumeration is gone from the bridge.
@@ -219,20 +258,22 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
         return hash.GetHashAndReset();
     }
 
-    private static async Task WriteMembersAsync(NpgsqlBinaryImporter writer, string groupId, IReadOnlyList<ScimMember> members, CancellationToken cancellationToken)
+    private static async Task WriteMembersAsync(
+        NpgsqlBinaryImporter writer, StageTarget target, string groupId, IReadOnlyList<ScimMember> members, CancellationToken cancellationToken)
     {
         foreach (var member in members)
         {
-            await writer.StartRowAsync(cancellationToken);
+            await target.StartRowAsync(writer, cancellationToken);
             await writer.WriteAsync(groupId, NpgsqlDbType.Text, cancellationToken);
             await writer.WriteAsync(member.Id, NpgsqlDbType.Text, cancellationToken);
             await writer.WriteAsync(member.Type, NpgsqlDbType.Text, cancellationToken);
+            await target.EndRowAsync(writer, cancellationToken);
         }
     }
 
-    private static async Task WriteUserAsync(NpgsqlBinaryImporter writer, ScimUser user, CancellationToken cancellationToken)
+    private static async Task WriteUserAsync(NpgsqlBinaryImporter writer, StageTarget target, ScimUser user, CancellationToken cancellationToken)
     {
-        await writer.StartRowAsync(cancellationToken);
+        await target.StartRowAsync(writer, cancellationToken);
         await writer.WriteAsync(user.Id, NpgsqlDbType.Text, cancellationToken);
         await WriteNullable(writer, user.ExternalId, cancellationToken);
         await writer.WriteAsync(user.UserName, NpgsqlDbType.Text, cancellationToken);
@@ -248,11 +289,13 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
         await WriteNullable(writer, user.LastModified, cancellationToken);
         await writer.WriteAsync(user.Raw, NpgsqlDbType.Jsonb, cancellationToken);
         await writer.WriteAsync(user.Hash, NpgsqlDbType.Bytea, cancellationToken);
+        await target.EndRowAsync(writer, cancellationToken);
     }
 
-    private static async Task WriteGroupAsync(NpgsqlBinaryImporter writer, ScimGroup group, byte[]? membersHash, bool restaged, CancellationToken cancellationToken)
+    private static async Task WriteGroupAsync(
+        NpgsqlBinaryImporter writer, StageTarget target, ScimGroup group, byte[]? membersHash, bool restaged, CancellationToken cancellationToken)
     {
-        await writer.StartRowAsync(cancellationToken);
+        await target.StartRowAsync(writer, cancellationToken);
         await writer.WriteAsync(group.Id, NpgsqlDbType.Text, cancellationToken);
         await writer.WriteAsync(group.DisplayName, NpgsqlDbType.Text, cancellationToken);
         await WriteNullable(writer, group.ExternalId, cancellationToken);
@@ -269,7 +312,14 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
             await writer.WriteAsync(membersHash, NpgsqlDbType.Bytea, cancellationToken);
         }
 
-        await writer.WriteAsync(restaged, NpgsqlDbType.Boolean, cancellationToken);
+        if (target.IsBaseline)
+        {
+            await target.EndRowAsync(writer, cancellationToken);
+        }
+        else
+        {
+            await writer.WriteAsync(restaged, NpgsqlDbType.Boolean, cancellationToken);
+        }
     }
 
     private static Task WriteNullable(NpgsqlBinaryImporter writer, string? value, CancellationToken cancellationToken) =>

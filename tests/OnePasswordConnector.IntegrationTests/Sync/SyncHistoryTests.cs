@@ -68,6 +68,30 @@ public sealed class SyncHistoryTests(SyncApp app) : IClassFixture<SyncApp>
         Assert.Equal("healthy", provisioning.GetProperty("health").GetProperty("reports")[0].GetProperty("state").GetString());
         var runs = await client.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/acme/connections/{id}/syncs");
         Assert.Equal(run.GetProperty("id").GetGuid(), runs[0].GetProperty("id").GetGuid());
+
+        // The first sync is the baseline: everyone is first seen then, and the change feed starts after it.
+        Assert.Equal(0, run.GetProperty("changeEvents").GetInt32());
+        Assert.Empty(await app.ChangeEventsAsync(id));
+        Assert.Equal(["1"], await app.QueryAsync("SELECT count(DISTINCT first_seen_at) FROM directory_users WHERE connection_id = @c", id));
+    }
+
+    [Fact]
+    public async Task Members_of_a_group_the_bridge_stops_listing_members_for_are_kept_not_removed()
+    {
+        var engineering = ScimPayload.Group("gbbbbbbbbbbbbbbbbbbbbbbbbb", "Engineering", "UAAAAAAAAAAAAAAAAAAAAAAAAA", "UBBBBBBBBBBBBBBBBBBBBBBBBB");
+        using var bridge = Bridge([Ada(), Grace()], [engineering]);
+        var id = await app.RegisterAsync(bridge);
+        await app.SyncAsync(id);
+        var withoutMembers = ScimPayload.Group("gbbbbbbbbbbbbbbbbbbbbbbbbb", "Engineering");
+        withoutMembers.Remove("members");
+        Reserve(bridge, [Ada(), Grace()], [withoutMembers]);
+        bridge.Authorized("/scim/Groups/gbbbbbbbbbbbbbbbbbbbbbbbbb", priority: 5).RespondWith(FakeBridge.Json(200, withoutMembers));
+
+        var run = await app.SyncAsync(id);
+
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        Assert.Equal(2, (await app.CurrentMembershipsAsync(id)).Count);
+        Assert.Empty(await app.ChangeEventsAsync(id, run.GetProperty("id").GetGuid()));
     }
 
     [Fact]
