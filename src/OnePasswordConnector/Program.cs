@@ -12,6 +12,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddJsonConventions();
 builder.Services.AddProblemHandling();
 builder.Services.AddApiKeys();
+builder.Services.AddApiLimits(builder.Configuration);
 builder.Services.AddApiDocs();
 builder.Services.AddPersistence(builder.Configuration);
 builder.Services.AddScimClient();
@@ -22,9 +23,11 @@ var app = builder.Build();
 
 // Middleware
 app.UseProblemHandling();
+app.UseRequestSizeLimit();
 app.UseRequestLogging();
 app.UseApiDocs();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 
 // Endpoints

@@ -71,7 +71,7 @@ internal static class ApiKeyAuthentication
     /// </summary>
     public static RouteGroupBuilder RequireTenantAccess(this RouteGroupBuilder group)
     {
-        group.RequireAuthorization();
+        group.RequireAuthorization().RequireRateLimiting(RateLimiting.Policy);
         group.AddEndpointFilter(async (context, next) =>
         {
             var tenantId = context.HttpContext.GetRouteValue("tenantId") as string;

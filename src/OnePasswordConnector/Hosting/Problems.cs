@@ -38,7 +38,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
-            NpgsqlException or TimeoutException when IsDatabaseUnavailable(exception) =>
+            _ when IsDatabaseUnavailable(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The database is unavailable. Try again shortly."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested =>
                 (499, "Client closed request", "The request was cancelled by the client."),
@@ -68,7 +68,16 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         });
     }
 
-    private static bool IsDatabaseUnavailable(Exception exception) =>
-        exception is NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: System.Net.Sockets.SocketException }
-        || exception is TimeoutException;
+    private static bool IsDatabaseUnavailable(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException or TimeoutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -29,7 +29,14 @@ internal static class PersistenceSetup
                 "ConnectionStrings:Postgres is not set. Set ConnectionStrings__Postgres, or start the service with scripts/run.sh, which starts a local PostgreSQL.");
         }
 
-        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "connector" }.Build();
+        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "connector" };
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            // With the database down, the API should answer 503 in seconds rather than wait Npgsql's default 15 s.
+            builder.ConnectionStringBuilder.Timeout = 5;
+        }
+
+        var dataSource = builder.Build();
         services.AddSingleton(dataSource);
         services.AddDbContext<ConnectorDbContext>((sp, options) =>
         {

@@ -49,6 +49,7 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["BridgeUrlPolicy:AllowHttp"] = "true",
             ["BridgeUrlPolicy:AllowPrivateAddresses"] = "true",
             ["Scim:ProbeTimeoutSeconds"] = "5",
+            ["ApiLimits:PermitsPerMinute"] = "1000000",
             ["ApiKeys:0:Name"] = "platform",
             ["ApiKeys:0:Sha256"] = ApiKeyAuthentication.HashKey(AdminKey),
             ["ApiKeys:0:Tenant"] = "*",

@@ -1,0 +1,94 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace OnePasswordConnector.Hosting;
+
+internal sealed class ApiLimitsOptions
+{
+    public const string Section = "ApiLimits";
+
+    /// <summary>Requests each API key may make per minute; anonymous callers share one budget per IP address.</summary>
+    [Range(1, 1_000_000)]
+    public int PermitsPerMinute { get; set; } = 600;
+
+    /// <summary>The largest request body the API accepts, in bytes. Registration bodies are a few hundred bytes.</summary>
+    [Range(1024, 10_485_760)]
+    public int MaxRequestBodyBytes { get; set; } = 65_536;
+}
+
+internal static class RateLimiting
+{
+    public const string Policy = "per-api-key";
+
+    public static IServiceCollection AddApiLimits(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ApiLimitsOptions>().BindConfiguration(ApiLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var limits = configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>() ?? new ApiLimitsOptions();
+        services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(Policy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.User.Identity?.IsAuthenticated == true
+                    ? "key:" + context.User.FindFirstValue(ClaimTypes.Name)
+                    : "ip:" + context.Connection.RemoteIpAddress,
+                _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limits.PermitsPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+                var response = context.HttpContext.Response;
+                response.StatusCode = StatusCodes.Status429TooManyRequests;
+                response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status429TooManyRequests,
+                        Title = "Too many requests",
+                        Detail = $"This API key may make {limits.PermitsPerMinute} requests a minute. Retry after the Retry-After header's seconds.",
+                    },
+                });
+            };
+        });
+        return services;
+    }
+
+    /// <summary>Refuses oversized bodies before anything reads them, with a 413 problem.</summary>
+    public static WebApplication UseRequestSizeLimit(this WebApplication app)
+    {
+        var max = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
+        app.Use(async (context, next) =>
+        {
+            if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+            {
+                feature.MaxRequestBodySize = max;
+            }
+
+            if (context.Request.ContentLength > max)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status413PayloadTooLarge,
+                        Title = "Request body too large",
+                        Detail = $"Request bodies are limited to {max} bytes.",
+                    },
+                });
+                return;
+            }
+
+            await next(context);
+        });
+        return app;
+    }
+}
