@@ -40,6 +40,7 @@ internal sealed class SizeResult
     public string Churn { get; set; } = "";
     public double PeakWorkingSetMb { get; set; }
     public double PeakManagedMb { get; set; }
+    public string Collections { get; set; } = "";
     public double AllocatedMb { get; set; }
     public Dictionary<string, string> Queries { get; } = [];
 
@@ -82,14 +83,16 @@ internal static class Benchmark
             using (var sampler = new WorkingSetSampler())
             {
                 var allocated = GC.GetTotalAllocatedBytes(precise: true);
+                var gcs = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
                 result.FullSync = await Time(() => SyncAsync(coordinator, connectionId));
                 result.AllocatedMb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
                 result.PeakWorkingSetMb = sampler.PeakMb;
                 result.PeakManagedMb = sampler.PeakManagedMb;
+                result.Collections = $"{GC.CollectionCount(0) - gcs.Item1}/{GC.CollectionCount(1) - gcs.Item2}/{GC.CollectionCount(2) - gcs.Item3}";
             }
 
             await AssertRun(connectionString, connectionId, expectedUsers: result.Users);
-            log.WriteLine($"[{size.Name}] full sync {result.FullSync:F2} s, peak working set {result.PeakWorkingSetMb:F0} MB (managed heap {result.PeakManagedMb:F0} MB), allocated {result.AllocatedMb:F0} MB");
+            log.WriteLine($"[{size.Name}] full sync {result.FullSync:F2} s, peak working set {result.PeakWorkingSetMb:F0} MB (managed heap {result.PeakManagedMb:F0} MB), allocated {result.AllocatedMb:F0} MB, gen0/1/2 collections {result.Collections}");
 
             result.NoChangeResync = await Time(() => SyncAsync(coordinator, connectionId));
             result.NoChangeEvents = await LastRunEvents(connectionString, connectionId);
@@ -217,7 +220,7 @@ internal static class Benchmark
                 await Nullable(writer, u.State);
                 await NullableTime(writer, u.Created);
                 await NullableTime(writer, u.LastModified);
-                await writer.WriteAsync(u.Raw, NpgsqlDbType.Jsonb);
+                await writer.WriteAsync(u.RawUtf8, NpgsqlDbType.Jsonb);
                 await writer.WriteAsync(u.Hash, NpgsqlDbType.Bytea);
                 await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
                 await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);

@@ -32,7 +32,7 @@ internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
             }
 
             var uri = bridge.Resolve($"{resourceType}?startIndex={startIndex}&count={pageSize}{extraQuery}");
-            JsonDocument document;
+            ScimDocument document;
             try
             {
                 document = await client.GetJsonAsync(bridge, uri, cancellationToken);

@@ -21,12 +21,13 @@ internal sealed record ScimUser(
     DateTimeOffset? Created,
     DateTimeOffset? LastModified,
     string[] GroupIds,
-    string Raw,
+    byte[] RawUtf8,
     byte[] Hash)
 {
     /// <summary>
-    /// Reads a user leniently: every attribute is optional, unknown attributes and extensions stay in <see cref="Raw"/>.
+    /// Reads a user leniently: every attribute is optional.
     /// Only <c>id</c> is required, because nothing can be tracked without it.
+    /// Unknown attributes and extensions stay in <see cref="RawUtf8"/>.
     /// </summary>
     public static ScimUser Parse(JsonElement resource)
     {
@@ -56,7 +57,8 @@ internal sealed record ScimUser(
 
         var userName = ScimJson.String(resource, "userName") ?? primary ?? emails.FirstOrDefault() ?? id;
         var meta = ScimJson.Property(resource, "meta") is { ValueKind: JsonValueKind.Object } m ? m : default;
-        var raw = resource.GetRawText();
+        // The resource's bytes exactly as the bridge sent them: stored as evidence and hashed, never re-encoded.
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(resource).ToArray();
         return new ScimUser(
             id,
             NullIfEmpty(ScimJson.String(resource, "externalId")),
@@ -73,7 +75,7 @@ internal sealed record ScimUser(
             meta.ValueKind == JsonValueKind.Object ? ScimJson.Date(meta, "lastModified") : null,
             ReferencedIds(resource, "groups"),
             raw,
-            SHA256.HashData(Encoding.UTF8.GetBytes(raw)));
+            SHA256.HashData(raw));
     }
 
     /// <summary>

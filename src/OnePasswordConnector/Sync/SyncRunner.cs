@@ -167,37 +167,49 @@ internal sealed class SyncRunner(
         var next = status == SyncRunStatus.Cancelled
             ? now
             : schedule.Backoff(now, connection.ConsecutiveFailures + 1, connection.SyncIntervalMinutes);
-        try
+        // The database may be what failed: keep trying for about a minute, so the run ends 'failed' rather than
+        // waiting for its lease to expire and be marked abandoned.
+        for (var attempt = 1; ; attempt++)
         {
-            await using var session = await db.OpenConnectionAsync(CancellationToken.None);
-            await using var transaction = await session.BeginTransactionAsync(CancellationToken.None);
-            await using (var command = new NpgsqlCommand(SyncSql.FailRun, session))
+            try
             {
-                command.Parameters.AddWithValue("r", runId);
-                command.Parameters.AddWithValue("c", connection.Id);
-                command.Parameters.AddWithValue("t", now);
-                command.Parameters.AddWithValue("status", status.ToString().ToLowerInvariant());
-                command.Parameters.AddWithValue("connection_status", connectionStatus);
-                command.Parameters.AddWithValue("error", error);
-                command.Parameters.AddWithValue("pages", progress.Pages);
-                command.Parameters.AddWithValue("resources", progress.Resources);
-                command.Parameters.AddWithValue("next", next);
-                await command.ExecuteNonQueryAsync(CancellationToken.None);
-            }
+                await using var session = await db.OpenConnectionAsync(CancellationToken.None);
+                await using var transaction = await session.BeginTransactionAsync(CancellationToken.None);
+                await using (var command = new NpgsqlCommand(SyncSql.FailRun, session))
+                {
+                    command.Parameters.AddWithValue("r", runId);
+                    command.Parameters.AddWithValue("c", connection.Id);
+                    command.Parameters.AddWithValue("t", now);
+                    command.Parameters.AddWithValue("status", status.ToString().ToLowerInvariant());
+                    command.Parameters.AddWithValue("connection_status", connectionStatus);
+                    command.Parameters.AddWithValue("error", error);
+                    command.Parameters.AddWithValue("pages", progress.Pages);
+                    command.Parameters.AddWithValue("resources", progress.Resources);
+                    command.Parameters.AddWithValue("next", next);
+                    await command.ExecuteNonQueryAsync(CancellationToken.None);
+                }
 
-            await InsertReportAsync(session, runId, connection.Id, now, report with
+                await InsertReportAsync(session, runId, connection.Id, now, report with
+                {
+                    Verdict = status.ToString().ToLowerInvariant(),
+                    Error = error,
+                    TokenAccepted = unauthorized ? false : report.TokenAccepted,
+                    Reachable = report.Reachable || failure is not (BridgeFailure.Unreachable or BridgeFailure.Timeout or BridgeFailure.BlockedAddress),
+                }, CancellationToken.None);
+                await transaction.CommitAsync(CancellationToken.None);
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
-                Verdict = status.ToString().ToLowerInvariant(),
-                Error = error,
-                TokenAccepted = unauthorized ? false : report.TokenAccepted,
-                Reachable = report.Reachable || failure is not (BridgeFailure.Unreachable or BridgeFailure.Timeout or BridgeFailure.BlockedAddress),
-            }, CancellationToken.None);
-            await transaction.CommitAsync(CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            // The run stays 'running' until its lease expires; then whoever finds it marks it abandoned.
-            logger.LogError(ex, "Could not record the end of sync {RunId}", runId);
+                if (attempt >= 7)
+                {
+                    logger.LogError(ex, "Could not record the end of sync {RunId}; its lease will expire and it will be marked abandoned", runId);
+                    return;
+                }
+
+                logger.LogWarning("Could not record the end of sync {RunId} yet (attempt {Attempt}): {Error}", runId, attempt, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt - 1)), time, CancellationToken.None);
+            }
         }
     }
 

@@ -247,12 +247,25 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
     /// <summary>A digest of a member list, independent of the order the bridge sends it in.</summary>
     internal static byte[] MembersHash(IReadOnlyList<ScimMember> members)
     {
-        var ordered = members.Select(m => m.Type + ":" + m.Id).Order(StringComparer.Ordinal);
+        // Sorted in place on a copy and hashed through one small buffer: a 100,000-member group must not cost a
+        // string per member.
+        var ordered = members.ToArray();
+        Array.Sort(ordered, static (a, b) => string.CompareOrdinal(a.Id, b.Id) is var byId and not 0 ? byId : string.CompareOrdinal(a.Type, b.Type));
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> line = stackalloc byte[512];
         foreach (var member in ordered)
         {
-            hash.AppendData(Encoding.UTF8.GetBytes(member));
-            hash.AppendData("\n"u8);
+            if (Encoding.UTF8.GetMaxByteCount(member.Type.Length + member.Id.Length + 2) > line.Length)
+            {
+                hash.AppendData(Encoding.UTF8.GetBytes($"{member.Type}:{member.Id}\n"));
+                continue;
+            }
+
+            var written = Encoding.UTF8.GetBytes(member.Type, line);
+            line[written++] = (byte)':';
+            written += Encoding.UTF8.GetBytes(member.Id, line[written..]);
+            line[written++] = (byte)'\n';
+            hash.AppendData(line[..written]);
         }
 
         return hash.GetHashAndReset();
@@ -287,7 +300,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
         await WriteNullable(writer, user.State, cancellationToken);
         await WriteNullable(writer, user.Created, cancellationToken);
         await WriteNullable(writer, user.LastModified, cancellationToken);
-        await writer.WriteAsync(user.Raw, NpgsqlDbType.Jsonb, cancellationToken);
+        await writer.WriteAsync(user.RawUtf8, NpgsqlDbType.Jsonb, cancellationToken);
         await writer.WriteAsync(user.Hash, NpgsqlDbType.Bytea, cancellationToken);
         await target.EndRowAsync(writer, cancellationToken);
     }
