@@ -24,6 +24,12 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
         EnsureSuccess(response, uri);
         EnsureJson(response, uri);
         var (buffer, length) = await ReadBodyAsync(response, uri, cancellationToken);
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new BridgeException(BridgeFailure.InvalidResponse, $"{Describe(uri)} answered with malformed JSON: the body is not valid UTF-8.", (int)response.StatusCode);
+        }
+
         try
         {
             // Parsing from memory, not from the stream: JsonDocument then keeps the body as is instead of copying it

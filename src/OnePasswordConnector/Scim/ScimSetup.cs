@@ -35,6 +35,12 @@ internal sealed class ScimOptions
 
     [Range(1, 3600)]
     public int CircuitBreakSeconds { get; set; } = 30;
+
+    /// <summary>The largest answer the client reads from a bridge; a larger page fails the sync instead of exhausting memory.</summary>
+    [Range(1, 2047)]
+    public int MaxResponseMegabytes { get; set; } = 256;
+
+    public long MaxResponseBytes => MaxResponseMegabytes * 1024L * 1024L;
 }
 
 internal static class ScimSetup

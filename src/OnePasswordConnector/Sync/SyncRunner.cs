@@ -17,6 +17,7 @@ internal sealed class SyncRunner(
     TokenProtector tokens,
     SyncScheduleCalculator schedule,
     IOptions<SyncOptions> options,
+    IOptions<ScimOptions> scimOptions,
     TimeProvider time,
     ILogger<SyncRunner> logger)
 {
@@ -34,7 +35,7 @@ internal sealed class SyncRunner(
         try
         {
             var bridge = new BridgeEndpoint(new Uri(connection.ScimBaseUrl), tokens.Unprotect(connection.ProtectedToken));
-            var client = new ScimClient(httpClients.CreateClient(ScimSetup.SyncClient));
+            var client = new ScimClient(httpClients.CreateClient(ScimSetup.SyncClient), scimOptions.Value.MaxResponseBytes);
             await ReadBridgeStatusAsync(client, bridge, report, budget.Token);
             await using var session = await db.OpenConnectionAsync(budget.Token);
             var staging = new SyncStaging(client, bridge, new ScimPager(client, options.Value.PageSize, options.Value.MaxPages), progress);

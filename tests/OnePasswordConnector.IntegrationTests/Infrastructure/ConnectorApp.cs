@@ -25,6 +25,15 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public LogCapture Logs { get; } = new();
 
+    public ResponseRecorder Responses { get; } = new();
+
+    static ConnectorApp()
+    {
+        SecretScan.Register(AdminKey);
+        SecretScan.Register(AcmeKey);
+        SecretScan.Register(GlobexKey);
+    }
+
     /// <summary>Extra settings a test class needs, applied after the defaults.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
@@ -36,6 +45,12 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
         if (ConnectionString.Length > 0)
         {
             await TestDatabase.DropAsync(ConnectionString);
+        }
+
+        var hits = SecretScan.Find(Logs.Lines, $"{GetType().Name}'s log").Concat(SecretScan.Find(Responses.Bodies, $"a response of {GetType().Name}")).ToList();
+        if (hits.Count > 0)
+        {
+            throw new InvalidOperationException("Secrets leaked:\n" + string.Join("\n", hits));
         }
     }
 
@@ -83,7 +98,7 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public HttpClient ClientWithKey(string? apiKey)
     {
-        var client = CreateClient();
+        var client = CreateDefaultClient(Responses.CreateHandler());
         if (apiKey is not null)
         {
             client.DefaultRequestHeaders.Add(ApiKeyAuthentication.HeaderName, apiKey);

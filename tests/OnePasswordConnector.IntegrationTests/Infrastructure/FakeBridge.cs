@@ -17,6 +17,7 @@ public sealed class FakeBridge : IDisposable
     public FakeBridge(string? token = null)
     {
         Token = token ?? "ops_bridge_" + Guid.NewGuid().ToString("N");
+        SecretScan.Register(Token);
         Server = WireMockServer.Start();
     }
 
