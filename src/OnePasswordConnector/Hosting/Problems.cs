@@ -30,7 +30,7 @@ internal static class Problems
     }
 }
 
-internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, NpgsqlDataSource database, ILogger<ProblemExceptionHandler> logger)
     : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -51,6 +51,8 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         }
         else if (status == 503)
         {
+            // Idle pooled connections are dead after a database restart; the next request should open fresh ones.
+            database.Clear();
             logger.LogWarning("Database unavailable for {Method} {Path}: {Reason}", httpContext.Request.Method, httpContext.Request.Path, exception.GetType().Name);
         }
 

@@ -83,6 +83,12 @@ internal sealed class SyncRunner(
         {
             await heartbeat.CancelAsync();
             await beating;
+            if (ex is NpgsqlException)
+            {
+                // After a database restart or failover every idle pooled connection is dead; drop them all.
+                db.Clear();
+            }
+
             var (message, failure) = ex switch
             {
                 BridgeException bridge => (bridge.Message, (BridgeFailure?)bridge.Failure),

@@ -39,12 +39,16 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public virtual async Task InitializeAsync() => ConnectionString = await TestDatabase.CreateAsync("it");
 
+    protected void SetConnectionString(string connectionString) => ConnectionString = connectionString;
+
+    protected virtual Task DropDatabaseAsync() => TestDatabase.DropAsync(ConnectionString);
+
     async Task IAsyncLifetime.DisposeAsync()
     {
         await base.DisposeAsync();
         if (ConnectionString.Length > 0)
         {
-            await TestDatabase.DropAsync(ConnectionString);
+            await DropDatabaseAsync();
         }
 
         var hits = SecretScan.Find(Logs.Lines, $"{GetType().Name}'s log").Concat(SecretScan.Find(Responses.Bodies, $"a response of {GetType().Name}")).ToList();
