@@ -1,0 +1,93 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using OnePasswordConnector.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OnePasswordConnector.ReliabilityTests.Authorization;
+
+/// <summary>
+/// Every tenant endpoint the service maps, read from its routing table (a new endpoint cannot be left out), called
+/// with no key, a wrong key, another tenant's key, the platform's key and the tenant's own key.
+/// </summary>
+public sealed partial class AuthorizationMatrixTests(SeededApp app, ITestOutputHelper output) : IClassFixture<SeededApp>
+{
+    private enum Caller
+    {
+        NoKey,
+        WrongKey,
+        OtherTenantKey,
+        AdminKey,
+        OwnKey,
+    }
+
+    [Fact]
+    public async Task Every_endpoint_admits_only_the_platform_and_the_tenants_own_key()
+    {
+        var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1/tenants/", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (Method: m, Route: e.RoutePattern.RawText!)))
+            .OrderBy(e => e.Method == "DELETE") // deleting goes last: the other calls need the connection
+            .ThenBy(e => e.Route, StringComparer.Ordinal)
+            .ToList();
+        Assert.True(endpoints.Count >= 10, $"Only {endpoints.Count} tenant endpoints were found in the routing table");
+
+        var cells = 0;
+        var failures = new List<string>();
+        foreach (var (method, route) in endpoints)
+        {
+            var url = Fill(route);
+            foreach (var caller in Enum.GetValues<Caller>())
+            {
+                using var client = app.ClientWithKey(caller switch
+                {
+                    Caller.NoKey => null,
+                    Caller.WrongKey => "not-a-configured-key-123",
+                    Caller.OtherTenantKey => ConnectorApp.GlobexKey,
+                    Caller.AdminKey => ConnectorApp.AdminKey,
+                    _ => ConnectorApp.AcmeKey,
+                });
+                using var request = new HttpRequestMessage(new HttpMethod(method), url);
+                if (method is "POST" or "PUT" or "PATCH")
+                {
+                    request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+                }
+
+                using var response = await client.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                var status = (int)response.StatusCode;
+                var tenantHidden = status == 404 && body.Contains("No such tenant.", StringComparison.Ordinal);
+                var ok = caller switch
+                {
+                    Caller.NoKey or Caller.WrongKey => status == 401,
+                    Caller.OtherTenantKey => tenantHidden,
+                    _ => status is not (401 or 403) && !tenantHidden && status < 500,
+                };
+                cells++;
+                if (!ok)
+                {
+                    failures.Add($"{method} {route} as {caller}: {status} {body[..Math.Min(200, body.Length)]}");
+                }
+            }
+        }
+
+        output.WriteLine($"{endpoints.Count} endpoints × 5 callers = {cells} authorization cells checked");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    private string Fill(string route) => RouteParameter().Replace(route, match => match.Groups[1].Value switch
+    {
+        "tenantId" => ConnectorApp.Acme,
+        "connectionId" => app.ConnectionId.ToString(),
+        "runId" => app.RunId.ToString(),
+        "userId" => SeededApp.UserId,
+        "groupId" => SeededApp.GroupId,
+        var name => throw new InvalidOperationException($"Route parameter '{name}' of {route} has no test value: add one here."),
+    });
+
+    [GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
+    private static partial Regex RouteParameter();
+}

@@ -1,0 +1,42 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using OnePasswordConnector.IntegrationTests.Infrastructure;
+
+namespace OnePasswordConnector.ReliabilityTests;
+
+/// <summary>The service with one synced connection for tenant acme and one for globex: real ids for every route.</summary>
+public class SeededApp : SyncApp
+{
+    private FakeBridge? bridge;
+
+    public Guid ConnectionId { get; private set; }
+    public Guid GlobexConnectionId { get; private set; }
+    public Guid RunId { get; private set; }
+    public const string UserId = "U0000000000000000000000001";
+    public const string GroupId = "g00000000000000000000000001";
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        bridge = new FakeBridge();
+        bridge.ServeServiceProviderConfig();
+        bridge.ServeHealth();
+        bridge.ServePaged("Users",
+        [
+            ScimPayload.User(UserId, "ada@example.org", "Ada", "Lovelace"),
+            ScimPayload.User("U0000000000000000000000002", "grace@example.org", "Grace", "Hopper"),
+        ], PageSize);
+        bridge.ServePaged("Groups", [ScimPayload.Group(GroupId, "Owners", UserId)], PageSize);
+        bridge.RejectOtherTokens();
+        ConnectionId = await RegisterAsync(bridge);
+        RunId = (await SyncAsync(ConnectionId)).GetProperty("id").GetGuid();
+        GlobexConnectionId = await RegisterAsync(bridge, Globex, "Globex");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        bridge?.Dispose();
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}
