@@ -235,6 +235,9 @@ internal static class SyncSql
             (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r);
         """;
 
+    /// <summary>
+    /// Ends the run and, in the same statement, releases its lease: whoever sees the run finished can start the next.
+    /// </summary>
     public const string CompleteRun = """
         UPDATE sync_runs SET status = 'succeeded', finished_at = @t, pages_read = @pages, resources_read = @resources,
             users_seen = @users_seen, users_added = @users_added, users_changed = @users_changed, users_removed = @users_removed,
@@ -244,7 +247,10 @@ internal static class SyncSql
         WHERE id = @r;
         UPDATE connections SET status = 'healthy', last_error = NULL, consecutive_failures = 0, last_sync_run_id = @r,
             last_sync_status = 'succeeded', last_sync_finished_at = @t, last_successful_sync_at = @t, next_sync_at = @next,
-            bridge_version = COALESCE(@version, bridge_version), updated_at = @t
+            bridge_version = COALESCE(@version, bridge_version),
+            lease_owner = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_owner END,
+            lease_expires_at = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_expires_at END,
+            updated_at = @t
         WHERE id = @c;
         """;
 
@@ -253,7 +259,10 @@ internal static class SyncSql
         WHERE id = @r AND status = 'running';
         UPDATE connections SET status = @connection_status, last_error = @error,
             consecutive_failures = consecutive_failures + CASE WHEN @status = 'failed' THEN 1 ELSE 0 END,
-            last_sync_run_id = @r, last_sync_status = @status, last_sync_finished_at = @t, next_sync_at = @next, updated_at = @t
+            last_sync_run_id = @r, last_sync_status = @status, last_sync_finished_at = @t, next_sync_at = @next,
+            lease_owner = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_owner END,
+            lease_expires_at = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_expires_at END,
+            updated_at = @t
         WHERE id = @c;
         """;
 
