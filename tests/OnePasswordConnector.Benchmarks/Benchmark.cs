@@ -333,7 +333,8 @@ internal static class Benchmark
 
                     Thread.Sleep(5);
                 }
-            }) { IsBackground = true };
+            })
+            { IsBackground = true };
             thread.Start();
         }
 
