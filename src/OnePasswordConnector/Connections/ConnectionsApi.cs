@@ -8,20 +8,20 @@ using OnePasswordConnector.Sync;
 namespace OnePasswordConnector.Connections;
 
 /// <summary>Register a bridge.</summary>
-/// <param name="Name">A label for people, e.g. "Acme production".</param>
-/// <param name="ScimBridgeUrl">The bridge URL as shown in 1Password, e.g. https://op-scim.example.org. A URL with a path is used as the SCIM base.</param>
-/// <param name="BearerToken">The bridge's bearer token. Checked against the bridge, stored encrypted, never shown again.</param>
-/// <param name="SyncIntervalMinutes">Minutes between automatic syncs (15 to 43200). Default 1440 (a day).</param>
+/// <param name="Name" example="Acme production">A label for people.</param>
+/// <param name="ScimBridgeUrl" example="https://op-scim.example.org">The bridge URL as shown in 1Password. A URL with a path is used as the SCIM base.</param>
+/// <param name="BearerToken" example="paste-the-bridge-bearer-token-here">The bridge's bearer token. Checked against the bridge, stored encrypted, never shown again.</param>
+/// <param name="SyncIntervalMinutes" example="1440">Minutes between automatic syncs (15 to 43200). Default 1440 (a day).</param>
 public sealed record CreateConnectionRequest(string? Name, string? ScimBridgeUrl, string? BearerToken, int? SyncIntervalMinutes);
 
 /// <summary>Change a connection's settings. Omitted fields stay as they are.</summary>
-/// <param name="Name">A new label.</param>
-/// <param name="SyncIntervalMinutes">Minutes between automatic syncs (15 to 43200); the next sync is rescheduled.</param>
-/// <param name="Enabled">False pauses automatic syncs.</param>
+/// <param name="Name" example="Acme production (EU)">A new label.</param>
+/// <param name="SyncIntervalMinutes" example="720">Minutes between automatic syncs (15 to 43200); the next sync is rescheduled.</param>
+/// <param name="Enabled" example="true">False pauses automatic syncs.</param>
 public sealed record UpdateConnectionRequest(string? Name, int? SyncIntervalMinutes, bool? Enabled);
 
 /// <summary>Replace the bearer token. The new token is probed against the bridge first.</summary>
-/// <param name="BearerToken">The new token.</param>
+/// <param name="BearerToken" example="paste-the-new-bridge-bearer-token-here">The new token.</param>
 public sealed record RotateTokenRequest(string? BearerToken);
 
 /// <summary>A registered bridge. The token itself is never shown: only its last four characters.</summary>
@@ -69,12 +69,14 @@ internal static class ConnectionsApi
         var group = tenant.MapGroup("/connections").WithTags("Connections");
         group.MapPost("/", Create).WithName("CreateConnection")
             .WithSummary("Register a 1Password SCIM Bridge")
-            .WithDescription("Probes the bridge with the token (ServiceProviderConfig and a one-item /Users page) before storing anything. 422 says exactly what failed.");
+            .WithDescription("Probes the bridge with the token (ServiceProviderConfig and a one-item /Users page) before storing anything. 422 says exactly what failed.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", List).WithName("ListConnections").WithSummary("List the tenant's connections");
         group.MapGet("/{connectionId:guid}", Get).WithName("GetConnection").WithSummary("Get one connection");
         group.MapPatch("/{connectionId:guid}", Update).WithName("UpdateConnection").WithSummary("Rename, reschedule, enable or disable a connection");
         group.MapPut("/{connectionId:guid}/token", RotateToken).WithName("RotateConnectionToken")
-            .WithSummary("Rotate the bearer token").WithDescription("The new token is probed against the bridge before it replaces the old one.");
+            .WithSummary("Rotate the bearer token").WithDescription("The new token is probed against the bridge before it replaces the old one.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapPost("/{connectionId:guid}/test", Test).WithName("TestConnection").WithSummary("Probe the bridge now");
         group.MapDelete("/{connectionId:guid}", Delete).WithName("DeleteConnection")
             .WithSummary("Delete a connection and every row synced for it");

@@ -28,6 +28,7 @@ internal static class ApiDocs
             {
                 [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.Scheme, document)] = [],
             });
+            options.OperationFilter<TenantRouteDocumentation>();
             var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
             if (File.Exists(xml))
             {
@@ -47,5 +48,56 @@ internal static class ApiDocs
             options.EnableTryItOutByDefault();
         });
         return app;
+    }
+}
+
+/// <summary>What every tenant route shares: its path parameters, and the 401, 404 and 429 problems it can answer.</summary>
+internal sealed class TenantRouteDocumentation : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter
+{
+    private static readonly Dictionary<string, (string Description, string Example)> Parameters = new()
+    {
+        ["tenantId"] = ("The tenant (the platform's customer) the call is about. A tenant's API key may only name its own tenant.", "acme"),
+        ["connectionId"] = ("A connection id, as returned when the bridge was registered.", "01a2253b-8d12-7ba9-86a7-3c1e516e2cf2"),
+        ["runId"] = ("A sync run id, from the Location of POST .../syncs or from GET .../syncs.", "01a2253b-a30f-7eae-bbae-07f9b05e7c16"),
+        ["userId"] = ("The user's SCIM id on the bridge.", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        ["groupId"] = ("The group's SCIM id on the bridge.", "abcdefghijklmnopqrstuvwxyz"),
+    };
+
+    public void Apply(OpenApiOperation operation, Swashbuckle.AspNetCore.SwaggerGen.OperationFilterContext context)
+    {
+        if (context.ApiDescription.RelativePath?.StartsWith("api/v1/tenants/", StringComparison.Ordinal) != true)
+        {
+            return;
+        }
+
+        foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
+        {
+            if (parameter.Name is { } name && Parameters.TryGetValue(name, out var doc))
+            {
+                parameter.Description ??= doc.Description;
+                parameter.Example ??= System.Text.Json.Nodes.JsonValue.Create(doc.Example);
+            }
+        }
+
+        operation.Responses ??= [];
+        foreach (var (status, description) in new[]
+                 {
+                     ("401", "No API key, or not a valid one."),
+                     ("404", "No such tenant for this key, or no such resource."),
+                     ("429", "Too many requests for this API key; see Retry-After."),
+                 })
+        {
+            if (!operation.Responses.ContainsKey(status))
+            {
+                operation.Responses[status] = new OpenApiResponse
+                {
+                    Description = description,
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference("ProblemDetails", context.Document) },
+                    },
+                };
+            }
+        }
     }
 }

@@ -53,7 +53,8 @@ internal static class SyncsApi
     {
         var group = tenant.MapGroup("/connections/{connectionId:guid}").WithTags("Syncs");
         group.MapPost("/syncs", Start).WithName("StartSync").WithSummary("Start a sync now")
-            .WithDescription("202 with the run's Location; 409 when a sync of this connection is already running.");
+            .WithDescription("202 with the run's Location; 409 when a sync of this connection is already running.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/syncs", List).WithName("ListSyncs").WithSummary("List sync runs, newest first");
         group.MapGet("/syncs/{runId:guid}", Get).WithName("GetSync").WithSummary("One sync run, with progress while it runs");
         group.MapGet("/provisioning", Provisioning).WithName("GetProvisioningStatus")
