@@ -163,17 +163,17 @@ internal static class Benchmark
     {
         var progress = new NoProgress();
         int users = 0, groups = 0, memberships = 0;
-        await foreach (var resource in pager.EnumerateAsync(endpoint, "Groups", progress))
+        await foreach (var item in pager.EnumerateAsync(endpoint, "Groups", progress))
         {
-            var group = ScimGroup.Parse(resource);
+            var group = ScimGroup.Parse(item.Resource, item.Members);
             groups++;
             memberships += group.Members?.Count ?? 0;
             keep?.Groups.Add(group);
         }
 
-        await foreach (var resource in pager.EnumerateAsync(endpoint, "Users", progress))
+        await foreach (var item in pager.EnumerateAsync(endpoint, "Users", progress))
         {
-            var user = ScimUser.Parse(resource);
+            var user = ScimUser.Parse(item.Resource);
             users++;
             keep?.Users.Add(user);
         }

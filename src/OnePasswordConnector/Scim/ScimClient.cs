@@ -18,7 +18,12 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
     public const long DefaultMaxResponseBytes = 256L * 1024 * 1024;
 
     /// <summary>GETs a SCIM resource and parses it. Status, media type and JSON are all checked.</summary>
-    public async Task<ScimDocument> GetJsonAsync(BridgeEndpoint bridge, Uri uri, CancellationToken cancellationToken)
+    public async Task<ScimDocument> GetJsonAsync(BridgeEndpoint bridge, Uri uri, CancellationToken cancellationToken) =>
+        await GetJsonAsync(bridge, uri, extractMembers: false, cancellationToken);
+
+    /// <summary>As <see cref="GetJsonAsync(BridgeEndpoint, Uri, CancellationToken)"/>; with <paramref name="extractMembers"/>, a
+    /// list page's member arrays are lifted out first (see <see cref="MemberExtraction"/>).</summary>
+    public async Task<ScimDocument> GetJsonAsync(BridgeEndpoint bridge, Uri uri, bool extractMembers, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(bridge, uri, authenticate: true, cancellationToken);
         EnsureSuccess(response, uri);
@@ -30,11 +35,26 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
             throw new BridgeException(BridgeFailure.InvalidResponse, $"{Describe(uri)} answered with malformed JSON: the body is not valid UTF-8.", (int)response.StatusCode);
         }
 
+        Dictionary<int, List<ScimMember>>? members = null;
         try
         {
+            if (extractMembers)
+            {
+                var reduced = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                try
+                {
+                    members = MemberExtraction.Extract(buffer.AsSpan(0, length), reduced, out length);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = reduced;
+                }
+            }
+
             // Parsing from memory, not from the stream: JsonDocument then keeps the body as is instead of copying it
-            // into ever larger buffers, which matters for a group with 100,000 embedded members.
-            return new ScimDocument(JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 64 }), buffer);
+            // into ever larger buffers.
+            return new ScimDocument(JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 64 }), buffer, members);
         }
         catch (JsonException ex)
         {
@@ -215,9 +235,12 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
 }
 
 /// <summary>A parsed SCIM answer and the pooled buffer it lives in; dispose it when done with its elements.</summary>
-internal sealed class ScimDocument(JsonDocument document, byte[] buffer) : IDisposable
+internal sealed class ScimDocument(JsonDocument document, byte[] buffer, IReadOnlyDictionary<int, List<ScimMember>>? members = null) : IDisposable
 {
     public JsonElement RootElement => document.RootElement;
+
+    /// <summary>Member lists lifted out of a list page, by the index of their resource in <c>Resources</c>.</summary>
+    public IReadOnlyDictionary<int, List<ScimMember>>? ExtractedMembers => members;
 
     public void Dispose()
     {

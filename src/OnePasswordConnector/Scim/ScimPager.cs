@@ -17,10 +17,12 @@ internal interface IEnumerationProgress
 /// </summary>
 internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
 {
-    public async IAsyncEnumerable<JsonElement> EnumerateAsync(
-        BridgeEndpoint bridge, string resourceType, IEnumerationProgress progress, string? extraQuery = null,
+    /// <summary>Yields each resource once. For Groups, members come lifted out of the page (see <see cref="MemberExtraction"/>).</summary>
+    public async IAsyncEnumerable<ScimListItem> EnumerateAsync(
+        BridgeEndpoint bridge, string resourceType, IEnumerationProgress progress,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        var extractMembers = resourceType == "Groups";
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int? total = null;
         var startIndex = 1;
@@ -31,11 +33,11 @@ internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
                 throw Fail(resourceType, page, $"gave up after {maxPages} pages without reaching totalResults ({total}).");
             }
 
-            var uri = bridge.Resolve($"{resourceType}?startIndex={startIndex}&count={pageSize}{extraQuery}");
+            var uri = bridge.Resolve($"{resourceType}?startIndex={startIndex}&count={pageSize}");
             ScimDocument document;
             try
             {
-                document = await client.GetJsonAsync(bridge, uri, cancellationToken);
+                document = await client.GetJsonAsync(bridge, uri, extractMembers, cancellationToken);
             }
             catch (BridgeException ex)
             {
@@ -68,8 +70,14 @@ internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
                 }
 
                 var fresh = 0;
+                var index = -1;
                 foreach (var resource in resources.EnumerateArray())
                 {
+                    if (resource.ValueKind == JsonValueKind.Object)
+                    {
+                        index++;
+                    }
+
                     var id = ScimJson.String(resource, "id");
                     if (string.IsNullOrEmpty(id))
                     {
@@ -79,7 +87,7 @@ internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
                     if (seen.Add(id))
                     {
                         fresh++;
-                        yield return resource;
+                        yield return new ScimListItem(resource, document.ExtractedMembers?.GetValueOrDefault(index));
                     }
                 }
 
@@ -107,3 +115,6 @@ internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
     private static BridgeException Fail(string resourceType, int page, string why) =>
         new(BridgeFailure.InvalidResponse, $"The {resourceType} enumeration is incomplete at page {page}: {why}");
 }
+
+/// <summary>One resource of a list page; for a group, its members when they were lifted out of the page.</summary>
+internal readonly record struct ScimListItem(JsonElement Resource, IReadOnlyList<ScimMember>? Members);

@@ -137,7 +137,8 @@ internal sealed record ScimGroup(
     string Raw,
     byte[] Hash)
 {
-    public static ScimGroup Parse(JsonElement resource)
+    /// <param name="extractedMembers">The members when they were lifted out of the page; the resource then has none.</param>
+    public static ScimGroup Parse(JsonElement resource, IReadOnlyList<ScimMember>? extractedMembers = null)
     {
         var id = ScimJson.String(resource, "id");
         if (string.IsNullOrEmpty(id))
@@ -145,13 +146,13 @@ internal sealed record ScimGroup(
             throw new BridgeException(BridgeFailure.InvalidResponse, "A group in the /Groups list has no id.");
         }
 
-        List<ScimMember>? members = null;
+        IReadOnlyList<ScimMember>? members = extractedMembers;
         var withoutMembers = new JsonObject();
         foreach (var property in resource.EnumerateObject())
         {
             if (string.Equals(property.Name, "members", StringComparison.OrdinalIgnoreCase))
             {
-                members = ReadMembers(property.Value);
+                members ??= ReadMembers(property.Value);
                 continue;
             }
 

@@ -107,9 +107,9 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
         // Groups first: then it is known, before users are read, which groups need their members from the users.
         await using (var members = await session.BeginBinaryImportAsync(target.Members, cancellationToken))
         {
-            await foreach (var resource in pager.EnumerateAsync(bridge, "Groups", progress, cancellationToken: cancellationToken))
+            await foreach (var item in pager.EnumerateAsync(bridge, "Groups", progress, cancellationToken))
             {
-                var group = ScimGroup.Parse(resource);
+                var group = ScimGroup.Parse(item.Resource, item.Members);
                 counts.GroupsSeen++;
                 if (SyncRunner.PrivilegedGroupNames.Contains(group.DisplayName, StringComparer.OrdinalIgnoreCase))
                 {
@@ -155,8 +155,9 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
         var usersCarryGroups = false;
         await using (var writer = await session.BeginBinaryImportAsync(target.Users, cancellationToken))
         {
-            await foreach (var resource in pager.EnumerateAsync(bridge, "Users", progress, cancellationToken: cancellationToken))
+            await foreach (var item in pager.EnumerateAsync(bridge, "Users", progress, cancellationToken))
             {
+                var resource = item.Resource;
                 var user = ScimUser.Parse(resource);
                 counts.UsersSeen++;
                 usersCarryGroups |= ScimJson.Property(resource, "groups") is not null;
