@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -13,11 +14,10 @@ internal static class MemberExtraction
     private static readonly byte[] EmptyArray = "[]"u8.ToArray();
 
     /// <summary>Writes the page without its member arrays into <paramref name="output"/>; returns the members per resource index.</summary>
-    public static Dictionary<int, List<ScimMember>> Extract(ReadOnlySpan<byte> page, Span<byte> output, out int written)
+    public static Dictionary<int, List<ScimMember>> Extract(ReadOnlySpan<byte> page, IBufferWriter<byte> output)
     {
         var members = new Dictionary<int, List<ScimMember>>();
         var reader = new Utf8JsonReader(page, new JsonReaderOptions { MaxDepth = 64 });
-        written = 0;
         var copied = 0;
         var inResources = false;
         var resource = -1;
@@ -45,17 +45,14 @@ internal static class MemberExtraction
                     var start = (int)reader.TokenStartIndex;
                     members[resource] = ReadMembers(ref reader);
                     var end = (int)reader.BytesConsumed;
-                    page[copied..start].CopyTo(output[written..]);
-                    written += start - copied;
-                    EmptyArray.CopyTo(output[written..]);
-                    written += EmptyArray.Length;
+                    output.Write(page[copied..start]);
+                    output.Write(EmptyArray);
                     copied = end;
                     break;
             }
         }
 
-        page[copied..].CopyTo(output[written..]);
-        written += page.Length - copied;
+        output.Write(page[copied..]);
         return members;
     }
 

@@ -40,15 +40,16 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
         {
             if (extractMembers)
             {
-                var reduced = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                // What remains without the member arrays is usually a small fraction of the page.
+                var reduced = new PooledBufferWriter(Math.Min(length, 64 * 1024));
                 try
                 {
-                    members = MemberExtraction.Extract(buffer.AsSpan(0, length), reduced, out length);
+                    members = MemberExtraction.Extract(buffer.AsSpan(0, length), reduced);
                 }
                 finally
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = reduced;
+                    (buffer, length) = reduced.Detach();
                 }
             }
 
@@ -246,5 +247,40 @@ internal sealed class ScimDocument(JsonDocument document, byte[] buffer, IReadOn
     {
         document.Dispose();
         ArrayPool<byte>.Shared.Return(buffer);
+    }
+}
+
+/// <summary>A growable buffer rented from the shared pool; <see cref="Detach"/> hands the array over to its next owner.</summary>
+internal sealed class PooledBufferWriter(int initialCapacity) : IBufferWriter<byte>
+{
+    private byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 256));
+    private int written;
+
+    public void Advance(int count) => written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return buffer.AsMemory(written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return buffer.AsSpan(written);
+    }
+
+    public (byte[] Buffer, int Length) Detach() => (buffer, written);
+
+    private void Ensure(int sizeHint)
+    {
+        var needed = written + Math.Max(sizeHint, 1);
+        if (needed > buffer.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, buffer.Length * 2));
+            buffer.AsSpan(0, written).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = larger;
+        }
     }
 }
