@@ -29,6 +29,10 @@ read -r passed failed skipped < <(
     sed -E 's/.* passed="([0-9]+)" failed="([0-9]+)".* notExecuted="([0-9]+)".*/\1 \2 \3/' |
     awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}'
 )
+# CI keeps the TRX files as an artifact: TEST_RESULTS_DIR names a folder to copy them into.
+if [[ -n ${TEST_RESULTS_DIR:-} ]]; then
+  mkdir -p "$TEST_RESULTS_DIR" && cp "$results"/*.trx "$TEST_RESULTS_DIR"/ 2>/dev/null || true
+fi
 rm -rf "$results"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [[ $status -eq 0 && $passed -eq 0 ]]; then
