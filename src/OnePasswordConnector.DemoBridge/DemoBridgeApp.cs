@@ -22,7 +22,7 @@ public static class DemoBridgeApp
         ArgumentException.ThrowIfNullOrWhiteSpace(options.BearerToken);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPageSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.DefaultPageSize, 1);
-        var urls = LoopbackUrls(options.Urls);
+        var urls = options.AllowAnyAddress ? options.Urls : LoopbackUrls(options.Urls);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();

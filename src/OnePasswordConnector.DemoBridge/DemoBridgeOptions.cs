@@ -26,4 +26,7 @@ public sealed record DemoBridgeOptions
 
     /// <summary>Serves <c>POST /_demo/churn?percent=1&amp;seed=7</c> (bearer token required), which changes the directory. For benchmarks.</summary>
     public bool EnableChurn { get; init; }
+
+    /// <summary>Listen beyond loopback, as a container needs to. Never set this on a host reachable from a network you do not trust.</summary>
+    public bool AllowAnyAddress { get; init; }
 }

@@ -32,6 +32,7 @@ internal static class Program
             MaxPageSize = config.GetValue("DemoBridge:MaxPageSize", 1000),
             DefaultPageSize = config.GetValue("DemoBridge:DefaultPageSize", 20),
             EnableChurn = config.GetValue("DemoBridge:EnableChurn", false),
+            AllowAnyAddress = config.GetValue("DemoBridge:AllowAnyAddress", false),
         };
 
         WebApplication app;

@@ -67,7 +67,7 @@ internal sealed record BridgeUrl(Uri Origin, Uri? ScimBase)
 
         if (IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var literal) && !policy.AllowPrivateAddresses && !AddressGuard.IsPublic(literal))
         {
-            error = $"The SCIM bridge URL points at a {AddressGuard.Describe(literal)} address, which is not allowed.";
+            error = $"The SCIM bridge URL points at an internal address ({AddressGuard.Describe(literal)}), which is not allowed.";
             return false;
         }
 
@@ -119,10 +119,18 @@ internal static class AddressGuard
                 return "private";
             }
 
-            // 6to4 / NAT64 / Teredo forms can smuggle an IPv4 address; treat the IPv4 part as the address.
-            if (address.IsIPv4MappedToIPv6 || (bytes6[0] == 0x00 && bytes6[1] == 0x64 && bytes6[2] == 0xFF && bytes6[3] == 0x9B))
+            // NAT64, the deprecated IPv4-compatible form (::a.b.c.d) and SIIT (::ffff:0:a.b.c.d) carry an IPv4 address
+            // in their last four bytes.
+            if ((bytes6[0] == 0x00 && bytes6[1] == 0x64 && bytes6[2] == 0xFF && bytes6[3] == 0x9B) || bytes6.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0
+                || (bytes6.AsSpan(0, 8).IndexOfAnyExcept((byte)0) < 0 && bytes6[8] == 0xFF && bytes6[9] == 0xFF && bytes6[10] == 0 && bytes6[11] == 0))
             {
                 return Describe(new IPAddress(bytes6[12..16]));
+            }
+
+            // Teredo (2001::/32) tunnels to an obfuscated IPv4 address that cannot be vetted here.
+            if (bytes6[0] == 0x20 && bytes6[1] == 0x01 && bytes6[2] == 0x00 && bytes6[3] == 0x00)
+            {
+                return "tunnelled (Teredo)";
             }
 
             if (bytes6[0] == 0x20 && bytes6[1] == 0x02)

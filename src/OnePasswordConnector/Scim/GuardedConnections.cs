@@ -21,8 +21,8 @@ internal sealed class GuardedConnections(IOptionsMonitor<BridgeUrlPolicy> policy
         var allowed = addresses.Where(a => allowPrivate || AddressGuard.IsPublic(a)).ToArray();
         if (allowed.Length == 0)
         {
-            var reason = addresses.Length == 0 ? "no address" : AddressGuard.Describe(addresses[0]) + " address";
-            throw new BlockedAddressException($"The bridge host {host} resolves to a {reason}, which is not allowed.");
+            var reason = addresses.Length == 0 ? "no address" : $"an internal address ({AddressGuard.Describe(addresses[0])})";
+            throw new BlockedAddressException($"The bridge host {host} resolves to {reason}, which is not allowed.");
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

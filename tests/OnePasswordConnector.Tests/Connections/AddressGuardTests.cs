@@ -69,6 +69,9 @@ public sealed class AddressGuardTests
     }
 
     [Theory]
+    [InlineData("::127.0.0.1", "loopback")]
+    [InlineData("::ffff:0:127.0.0.1", "loopback")]
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", "tunnelled (Teredo)")]
     [InlineData("::ffff:10.0.0.1", "private")]
     [InlineData("::ffff:127.0.0.1", "loopback")]
     [InlineData("::ffff:169.254.169.254", "link-local")]

@@ -143,7 +143,7 @@ public sealed class BridgeUrlTests
     {
         var error = Refuse(input, Strict);
 
-        Assert.Contains($" {reason} address", error, StringComparison.Ordinal);
+        Assert.Contains($"internal address ({reason})", error, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -155,7 +155,7 @@ public sealed class BridgeUrlTests
     {
         var error = Refuse(input, Strict);
 
-        Assert.Contains(" loopback address", error, StringComparison.Ordinal);
+        Assert.Contains("internal address (loopback)", error, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -171,7 +171,7 @@ public sealed class BridgeUrlTests
     {
         var error = Refuse(input, Strict);
 
-        Assert.Contains($" {reason} address", error, StringComparison.Ordinal);
+        Assert.Contains($"internal address ({reason})", error, StringComparison.Ordinal);
     }
 
     [Theory]
