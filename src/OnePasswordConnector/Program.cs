@@ -29,6 +29,7 @@ app.UseAuthorization();
 
 // Endpoints
 app.MapHealth();
+app.MapServiceInfo();
 var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
 tenant.MapConnectionsApi();
 tenant.MapSyncsApi();
