@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Services
 builder.AddLogging();
+builder.AddTelemetry();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddJsonConventions();
 builder.Services.AddProblemHandling();
@@ -30,6 +31,7 @@ app.UseAuthorization();
 // Endpoints
 app.MapHealth();
 app.MapServiceInfo();
+app.MapTelemetry();
 var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
 tenant.MapConnectionsApi();
 tenant.MapSyncsApi();
