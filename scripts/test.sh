@@ -5,7 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+ensure_chromium() {
+  [[ -x /usr/bin/chromium ]] && return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "error: /usr/bin/chromium is missing and this is not root: install Debian's chromium package and retry." >&2
+    exit 1
+  fi
+  echo "Chromium not found; installing it with apt-get..." >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+}
+
 pg_ensure_installed
+ensure_chromium
 data=$(mktemp -d /tmp/opc-test-pg.XXXXXX)
 chmod 755 "$data"
 port=$(pg_free_port)

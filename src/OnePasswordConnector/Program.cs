@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Services
 builder.AddLogging();
+builder.AddTelemetry();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddJsonConventions();
 builder.Services.AddProblemHandling();
@@ -32,6 +33,8 @@ app.UseAuthorization();
 
 // Endpoints
 app.MapHealth();
+app.MapServiceInfo();
+app.MapTelemetry();
 var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
 tenant.MapConnectionsApi();
 tenant.MapSyncsApi();

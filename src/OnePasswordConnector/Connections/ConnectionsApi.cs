@@ -10,7 +10,7 @@ namespace OnePasswordConnector.Connections;
 /// <summary>Register a bridge.</summary>
 /// <param name="Name" example="Acme production">A label for people.</param>
 /// <param name="ScimBridgeUrl" example="https://op-scim.example.org">The bridge URL as shown in 1Password. A URL with a path is used as the SCIM base.</param>
-/// <param name="BearerToken" example="paste-the-bridge-bearer-token-here">The bridge's bearer token. Checked against the bridge, stored encrypted, never shown again.</param>
+/// <param name="BearerToken">The bridge's bearer token. Checked against the bridge, stored encrypted, never shown again.</param>
 /// <param name="SyncIntervalMinutes" example="1440">Minutes between automatic syncs (15 to 43200). Default 1440 (a day).</param>
 public sealed record CreateConnectionRequest(string? Name, string? ScimBridgeUrl, string? BearerToken, int? SyncIntervalMinutes);
 
@@ -21,7 +21,7 @@ public sealed record CreateConnectionRequest(string? Name, string? ScimBridgeUrl
 public sealed record UpdateConnectionRequest(string? Name, int? SyncIntervalMinutes, bool? Enabled);
 
 /// <summary>Replace the bearer token. The new token is probed against the bridge first.</summary>
-/// <param name="BearerToken" example="paste-the-new-bridge-bearer-token-here">The new token.</param>
+/// <param name="BearerToken">The new token.</param>
 public sealed record RotateTokenRequest(string? BearerToken);
 
 /// <summary>A registered bridge. The token itself is never shown: only its last four characters.</summary>

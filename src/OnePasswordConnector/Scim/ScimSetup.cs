@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
-using System.Reflection;
 using Microsoft.Extensions.Options;
 using OnePasswordConnector.Connections;
+using OnePasswordConnector.Hosting;
 
 namespace OnePasswordConnector.Scim;
 
@@ -48,8 +48,7 @@ internal static class ScimSetup
     public const string ProbeClient = "scim-probe";
     public const string SyncClient = "scim-sync";
 
-    public static string UserAgent { get; } =
-        $"OnePasswordConnector/{typeof(ScimSetup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0"}";
+    public static string UserAgent { get; } = $"{ServiceInfo.Name}/{ServiceInfo.Version}";
 
     public static IServiceCollection AddScimClient(this IServiceCollection services)
     {

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using OnePasswordConnector.Sync;
 
 namespace OnePasswordConnector.IntegrationTests.Infrastructure;
 
@@ -31,6 +33,7 @@ public class SyncApp : ConnectorApp
             var run = await client.GetFromJsonAsync<JsonElement>(location);
             if (run.GetProperty("status").GetString() != "running")
             {
+                await WhenSyncsEndedAsync();
                 return run;
             }
 
@@ -38,6 +41,12 @@ public class SyncApp : ConnectorApp
             await Task.Delay(25);
         }
     }
+
+    /// <summary>
+    /// Waits until every sync has released its lease: a run shows its outcome a moment before its lease is released,
+    /// and a sync started in between gets 409.
+    /// </summary>
+    public Task WhenSyncsEndedAsync() => Services.GetRequiredService<SyncCoordinator>().WhenIdleAsync();
 
     public async Task<List<string>> QueryAsync(string sql, Guid connectionId)
     {

@@ -225,6 +225,7 @@ public sealed class SyncHistoryTests(SyncApp app) : IClassFixture<SyncApp>
             await Task.Delay(25);
         }
 
+        await app.WhenSyncsEndedAsync();
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/v1/tenants/acme/connections/{id}/syncs", null)).StatusCode);
     }
 
