@@ -147,7 +147,9 @@ internal static class AccessReviewSql
         FROM users_at u
         LEFT JOIN (SELECT m.member_id, m.group_id, g.display_name, m.valid_from
                    FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id) x ON x.member_id = u.scim_id
-        WHERE (@after_key IS NULL OR (u.user_name, u.scim_id, COALESCE(x.group_id, '')) > (@after_key, @after_id, @after_group))
+        -- The first, redundant condition lets the (connection_id, user_name, scim_id) index start at the cursor.
+        WHERE (@after_key IS NULL OR (u.user_name, u.scim_id) >= (@after_key, @after_id))
+          AND (@after_key IS NULL OR (u.user_name, u.scim_id, COALESCE(x.group_id, '')) > (@after_key, @after_id, @after_group))
         ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
         LIMIT @limit
         """;
