@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace OnePasswordConnector.IntegrationTests.Infrastructure;
@@ -31,6 +32,9 @@ public class SyncApp : ConnectorApp
             var run = await client.GetFromJsonAsync<JsonElement>(location);
             if (run.GetProperty("status").GetString() != "running")
             {
+                // The run is marked finished before its lease on the connection is released: wait for the release,
+                // or a sync started right after this one returns gets 409.
+                await Services.GetRequiredService<OnePasswordConnector.Sync.SyncCoordinator>().WhenIdleAsync();
                 return run;
             }
 
