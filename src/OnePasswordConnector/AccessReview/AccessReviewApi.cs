@@ -54,7 +54,7 @@ internal static class AccessReviewApi
     /// <param name="removed" example="false">Also list people no longer in 1Password (ignored with asOf).</param>
     /// <param name="sort" example="userName">userName (default) or name (display name).</param>
     /// <param name="asOf" example="2026-06-30T23:59:59Z">Answer as of the last complete sync at or before this ISO 8601 instant.</param>
-    /// <param name="cursor" example="">nextCursor of the previous page.</param>
+    /// <param name="cursor" example="WyJ1c2Vyczp1c2VyTmFtZSIsImFkYUBleGFtcGxlLm9yZyIsIlVBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBIl0">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<UserResponse>>, ValidationProblem, ProblemHttpResult>> ListUsers(
         string tenantId, Guid connectionId, string? status, string? groupId, string? q, bool? removed, string? sort, string? asOf,
@@ -143,7 +143,7 @@ internal static class AccessReviewApi
     /// <summary>List groups.</summary>
     /// <param name="q" example="admin">Case-insensitive text contained in the group's name.</param>
     /// <param name="asOf" example="2026-06-30T23:59:59Z">Answer as of the last complete sync at or before this ISO 8601 instant.</param>
-    /// <param name="cursor" example="">nextCursor of the previous page.</param>
+    /// <param name="cursor" example="WyJncm91cHMiLCJFbmdpbmVlcmluZyIsImdiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiIl0">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<GroupResponse>>, ValidationProblem, ProblemHttpResult>> ListGroups(
         string tenantId, Guid connectionId, string? q, string? asOf, string? cursor, int? limit, ConnectorDbContext db,
@@ -193,7 +193,7 @@ internal static class AccessReviewApi
     /// <summary>List a group's users.</summary>
     /// <param name="groupId" example="g7Hk2Q">The group's SCIM id.</param>
     /// <param name="asOf" example="2026-06-30T23:59:59Z">Answer as of the last complete sync at or before this ISO 8601 instant.</param>
-    /// <param name="cursor" example="">nextCursor of the previous page.</param>
+    /// <param name="cursor" example="WyJtZW1iZXJzIiwiYWRhQGV4YW1wbGUub3JnIiwiVUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUEiXQ">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<MemberResponse>>, ValidationProblem, ProblemHttpResult>> ListMembers(
         string tenantId, Guid connectionId, string groupId, string? asOf, string? cursor, int? limit, ConnectorDbContext db,
@@ -255,7 +255,7 @@ internal static class AccessReviewApi
     /// <param name="until" example="2026-07-01T00:00:00Z">Changes before this ISO 8601 instant.</param>
     /// <param name="kind" example="user_deactivated">One change kind: user_added, user_removed, user_reactivated, user_deactivated,
     /// user_renamed, user_email_changed, user_state_changed, group_added, group_removed, group_renamed, membership_added, membership_removed.</param>
-    /// <param name="cursor" example="">nextCursor of the previous page.</param>
+    /// <param name="cursor" example="WyJjaGFuZ2VzIiwiMjAyNi0wNi0zMFQxMjowMDowMC4wMDAwMDAwKzAwOjAwIiwiMTA0MiJd">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<ChangeResponse>>, ValidationProblem, ProblemHttpResult>> ListChanges(
         string tenantId, Guid connectionId, string? since, string? until, string? kind, string? cursor, int? limit,
@@ -308,7 +308,7 @@ internal static class AccessReviewApi
     /// <summary>The review sheet.</summary>
     /// <param name="format" example="csv">json (default) or csv; Accept: text/csv also selects CSV.</param>
     /// <param name="asOf" example="2026-06-30T23:59:59Z">The sheet as of the last complete sync at or before this ISO 8601 instant.</param>
-    /// <param name="cursor" example="">JSON only: nextCursor of the previous page.</param>
+    /// <param name="cursor" example="WyJhY2Nlc3MtcmV2aWV3IiwiYWRhQGV4YW1wbGUub3JnIiwiVUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUEiLCJnYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYiJd">JSON only: nextCursor of the previous page.</param>
     /// <param name="limit" example="100">JSON only: page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<AccessReviewRow>>, AccessReviewCsv, ValidationProblem, ProblemHttpResult>> GetAccessReview(
         string tenantId, Guid connectionId, string? format, string? asOf, string? cursor, int? limit, HttpRequest request,
