@@ -1,3 +1,4 @@
+using OnePasswordConnector.AccessReview;
 using OnePasswordConnector.Connections;
 using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
@@ -38,6 +39,7 @@ app.MapTelemetry();
 var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
 tenant.MapConnectionsApi();
 tenant.MapSyncsApi();
+tenant.MapAccessReviewApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

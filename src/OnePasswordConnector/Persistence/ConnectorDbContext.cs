@@ -54,6 +54,9 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
             // At most one running sync per connection, whatever replica started it.
             e.HasIndex(r => r.ConnectionId).IsUnique().HasFilter("status = 'running'")
                 .HasDatabaseName("ix_sync_runs_one_running_per_connection");
+            // Access review asOf: the last succeeded run at or before a moment.
+            e.HasIndex(r => new { r.ConnectionId, r.FinishedAt }).HasFilter("status = 'succeeded'")
+                .HasDatabaseName("ix_sync_runs_succeeded_finished_at");
         });
 
         modelBuilder.Entity<DirectoryUser>(e =>
@@ -61,12 +64,16 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
             e.ToTable("directory_users");
             e.HasKey(u => new { u.ConnectionId, u.ScimId });
             e.Property(u => u.Raw).HasColumnType("jsonb");
+            // Access review: users and the review sheet are keyset-paged in (user_name, scim_id) order.
+            e.HasIndex(u => new { u.ConnectionId, u.UserName, u.ScimId });
             e.HasOne<Connection>().WithMany().HasForeignKey(u => u.ConnectionId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<UserVersion>(e =>
         {
             e.ToTable("user_history");
             e.HasKey(u => new { u.ConnectionId, u.ScimId, u.ValidFrom });
+            // Access review asOf: the versions whose period contains a moment.
+            e.HasIndex(u => new { u.ConnectionId, u.ValidFrom, u.ValidTo });
             e.HasOne<Connection>().WithMany().HasForeignKey(u => u.ConnectionId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -81,6 +88,7 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
         {
             e.ToTable("group_history");
             e.HasKey(g => new { g.ConnectionId, g.ScimId, g.ValidFrom });
+            e.HasIndex(g => new { g.ConnectionId, g.ValidFrom, g.ValidTo });
             e.HasOne<Connection>().WithMany().HasForeignKey(g => g.ConnectionId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -95,6 +103,7 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
         {
             e.ToTable("membership_history");
             e.HasKey(m => new { m.ConnectionId, m.GroupId, m.MemberId, m.ValidFrom });
+            e.HasIndex(m => new { m.ConnectionId, m.ValidFrom, m.ValidTo });
             e.HasOne<Connection>().WithMany().HasForeignKey(m => m.ConnectionId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -107,6 +116,8 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
             e.Property(c => c.After).HasColumnType("jsonb");
             e.HasIndex(c => new { c.ConnectionId, c.OccurredAt, c.Id }).IsDescending(false, true, true);
             e.HasIndex(c => c.SyncRunId);
+            // Access review: one person's history, newest first.
+            e.HasIndex(c => new { c.ConnectionId, c.SubjectId, c.OccurredAt, c.Id }).IsDescending(false, false, true, true);
             e.HasOne<Connection>().WithMany().HasForeignKey(c => c.ConnectionId).OnDelete(DeleteBehavior.Cascade);
         });
 

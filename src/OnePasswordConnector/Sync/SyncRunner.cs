@@ -25,7 +25,7 @@ internal sealed class SyncRunner(
 
     public async Task<SyncRunStatus> RunAsync(Guid runId, Guid connectionId, CancellationToken cancellationToken)
     {
-        var connection = await LoadConnectionAsync(connectionId, cancellationToken);
+        var connection = await LoadConnectionAsync(connectionId, runId, cancellationToken);
         var progress = new SyncProgress();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(TimeSpan.FromMinutes(options.Value.BudgetMinutes));
@@ -45,7 +45,7 @@ internal sealed class SyncRunner(
                 // The baseline: everything is new, so the bridge streams straight into the directory tables inside
                 // one transaction. A failed enumeration rolls it all back.
                 await using var transaction = await session.BeginTransactionAsync(budget.Token);
-                counts = await staging.StageAsync(session, new StoredDirectory(), StageTarget.Baseline(connection.Id, Microseconds(time.GetUtcNow())), budget.Token);
+                counts = await staging.StageAsync(session, new StoredDirectory(), StageTarget.Baseline(connection.Id, connection.RunStartedAt), budget.Token);
                 report.PrivilegedGroups = [.. counts.PrivilegedGroups];
                 await heartbeat.CancelAsync();
                 await beating;
@@ -115,23 +115,23 @@ internal sealed class SyncRunner(
         BridgeReport report, CancellationToken cancellationToken)
     {
         await using var transaction = await session.BeginTransactionAsync(cancellationToken);
-        var now = Microseconds(time.GetUtcNow());
-        (counts.UsersAdded, counts.UsersChanged, counts.UsersRemoved) = await Triple(session, SyncSql.MergeUsers, runId, connection, now, cancellationToken);
-        (counts.GroupsAdded, counts.GroupsChanged, counts.GroupsRemoved) = await Triple(session, SyncSql.MergeGroups, runId, connection, now, cancellationToken);
+        (counts.UsersAdded, counts.UsersChanged, counts.UsersRemoved) = await Triple(session, SyncSql.MergeUsers, runId, connection, cancellationToken);
+        (counts.GroupsAdded, counts.GroupsChanged, counts.GroupsRemoved) = await Triple(session, SyncSql.MergeGroups, runId, connection, cancellationToken);
         (counts.MembershipsAdded, counts.MembershipsRemoved, counts.ChangeEvents) =
-            await Triple(session, SyncSql.MergeMemberships, runId, connection, now, cancellationToken);
-        await CompleteAsync(session, runId, connection, counts, progress, report, cancellationToken, now);
+            await Triple(session, SyncSql.MergeMemberships, runId, connection, cancellationToken);
+        await CompleteAsync(session, runId, connection, counts, progress, report, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Marks the run succeeded and the connection healthy, in the transaction that wrote the directory.</summary>
     private async Task CompleteAsync(
         NpgsqlConnection session, Guid runId, ConnectionSnapshot connection, StageCounts counts, SyncProgress progress,
-        BridgeReport report, CancellationToken cancellationToken, DateTimeOffset? at = null)
+        BridgeReport report, CancellationToken cancellationToken)
     {
-        var now = at ?? Microseconds(time.GetUtcNow());
-        await using (var complete = Parameters(new NpgsqlCommand(SyncSql.CompleteRun, session), runId, connection, now))
+        var now = Microseconds(time.GetUtcNow());
+        await using (var complete = Parameters(new NpgsqlCommand(SyncSql.CompleteRun, session), runId, connection))
         {
+            complete.Parameters.AddWithValue("finished", now);
             complete.Parameters.AddWithValue("pages", progress.Pages);
             complete.Parameters.AddWithValue("resources", progress.Resources);
             complete.Parameters.AddWithValue("users_seen", counts.UsersSeen);
@@ -154,11 +154,15 @@ internal sealed class SyncRunner(
         await InsertReportAsync(session, runId, connection.Id, now, report with { Verdict = "succeeded" }, cancellationToken);
     }
 
-    private static NpgsqlCommand Parameters(NpgsqlCommand command, Guid runId, ConnectionSnapshot connection, DateTimeOffset now)
+    /// <summary>
+    /// Every row a run writes is stamped with the instant the run started (@t): the directory as the bridge showed
+    /// it then. An asOf query takes the last run finished by then, so a row is in a snapshot exactly when its run is.
+    /// </summary>
+    private static NpgsqlCommand Parameters(NpgsqlCommand command, Guid runId, ConnectionSnapshot connection)
     {
         command.Parameters.AddWithValue("c", connection.Id);
         command.Parameters.AddWithValue("r", runId);
-        command.Parameters.AddWithValue("t", now);
+        command.Parameters.AddWithValue("t", connection.RunStartedAt);
         command.Parameters.Add(new NpgsqlParameter("prev", NpgsqlDbType.TimestampTz) { Value = (object?)connection.LastSuccessfulSyncAt ?? DBNull.Value });
         return command;
     }
@@ -288,13 +292,16 @@ internal sealed class SyncRunner(
         }
     }
 
-    private async Task<ConnectionSnapshot> LoadConnectionAsync(Guid connectionId, CancellationToken cancellationToken)
+    private async Task<ConnectionSnapshot> LoadConnectionAsync(Guid connectionId, Guid runId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand("""
-            SELECT scim_base_url, protected_token, last_successful_sync_at, sync_interval_minutes, status, consecutive_failures
-            FROM connections WHERE id = @c
+            SELECT c.scim_base_url, c.protected_token, c.last_successful_sync_at, c.sync_interval_minutes, c.status, c.consecutive_failures,
+                r.started_at
+            FROM connections c JOIN sync_runs r ON r.connection_id = c.id AND r.id = @r
+            WHERE c.id = @c
             """);
         command.Parameters.AddWithValue("c", connectionId);
+        command.Parameters.AddWithValue("r", runId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -304,13 +311,13 @@ internal sealed class SyncRunner(
         return new ConnectionSnapshot(
             connectionId, reader.GetString(0), reader.GetString(1),
             reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3),
-            Enum.Parse<ConnectionStatus>(reader.GetString(4), ignoreCase: true), reader.GetInt32(5));
+            Enum.Parse<ConnectionStatus>(reader.GetString(4), ignoreCase: true), reader.GetInt32(5), reader.GetFieldValue<DateTimeOffset>(6));
     }
 
     private static async Task<(int, int, int)> Triple(
-        NpgsqlConnection session, string sql, Guid runId, ConnectionSnapshot connection, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlConnection session, string sql, Guid runId, ConnectionSnapshot connection, CancellationToken cancellationToken)
     {
-        await using var command = Parameters(new NpgsqlCommand(sql, session), runId, connection, now);
+        await using var command = Parameters(new NpgsqlCommand(sql, session), runId, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (!await reader.ReadAsync(cancellationToken) && await reader.NextResultAsync(cancellationToken))
         {
@@ -330,7 +337,7 @@ internal sealed class SyncRunner(
 
     private sealed record ConnectionSnapshot(
         Guid Id, string ScimBaseUrl, string ProtectedToken, DateTimeOffset? LastSuccessfulSyncAt, int SyncIntervalMinutes,
-        ConnectionStatus Status, int ConsecutiveFailures);
+        ConnectionStatus Status, int ConsecutiveFailures, DateTimeOffset RunStartedAt);
 
     private sealed record BridgeReport
     {

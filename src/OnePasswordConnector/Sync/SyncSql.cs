@@ -239,18 +239,18 @@ internal static class SyncSql
     /// Ends the run and, in the same statement, releases its lease: whoever sees the run finished can start the next.
     /// </summary>
     public const string CompleteRun = """
-        UPDATE sync_runs SET status = 'succeeded', finished_at = @t, pages_read = @pages, resources_read = @resources,
+        UPDATE sync_runs SET status = 'succeeded', finished_at = @finished, pages_read = @pages, resources_read = @resources,
             users_seen = @users_seen, users_added = @users_added, users_changed = @users_changed, users_removed = @users_removed,
             groups_seen = @groups_seen, groups_added = @groups_added, groups_changed = @groups_changed, groups_removed = @groups_removed,
             memberships_seen = @memberships_seen, memberships_added = @memberships_added, memberships_removed = @memberships_removed,
             change_events = @change_events
         WHERE id = @r;
         UPDATE connections SET status = 'healthy', last_error = NULL, consecutive_failures = 0, last_sync_run_id = @r,
-            last_sync_status = 'succeeded', last_sync_finished_at = @t, last_successful_sync_at = @t, next_sync_at = @next,
+            last_sync_status = 'succeeded', last_sync_finished_at = @finished, last_successful_sync_at = @finished, next_sync_at = @next,
             bridge_version = COALESCE(@version, bridge_version),
             lease_owner = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_owner END,
             lease_expires_at = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_expires_at END,
-            updated_at = @t
+            updated_at = @finished
         WHERE id = @c;
         """;
 

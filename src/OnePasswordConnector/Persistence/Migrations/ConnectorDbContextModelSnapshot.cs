@@ -218,6 +218,10 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_change_events_connection_id_occurred_at_id");
 
+                    b.HasIndex("ConnectionId", "SubjectId", "OccurredAt", "Id")
+                        .IsDescending(false, false, true, true)
+                        .HasDatabaseName("ix_change_events_connection_id_subject_id_occurred_at_id");
+
                     b.ToTable("change_events", (string)null);
                 });
 
@@ -373,6 +377,9 @@ namespace OnePasswordConnector.Persistence.Migrations
                     b.HasKey("ConnectionId", "ScimId")
                         .HasName("pk_directory_users");
 
+                    b.HasIndex("ConnectionId", "UserName", "ScimId")
+                        .HasDatabaseName("ix_directory_users_connection_id_user_name_scim_id");
+
                     b.ToTable("directory_users", (string)null);
                 });
 
@@ -401,6 +408,9 @@ namespace OnePasswordConnector.Persistence.Migrations
 
                     b.HasKey("ConnectionId", "ScimId", "ValidFrom")
                         .HasName("pk_group_history");
+
+                    b.HasIndex("ConnectionId", "ValidFrom", "ValidTo")
+                        .HasDatabaseName("ix_group_history_connection_id_valid_from_valid_to");
 
                     b.ToTable("group_history", (string)null);
                 });
@@ -478,6 +488,9 @@ namespace OnePasswordConnector.Persistence.Migrations
 
                     b.HasKey("ConnectionId", "GroupId", "MemberId", "ValidFrom")
                         .HasName("pk_membership_history");
+
+                    b.HasIndex("ConnectionId", "ValidFrom", "ValidTo")
+                        .HasDatabaseName("ix_membership_history_connection_id_valid_from_valid_to");
 
                     b.ToTable("membership_history", (string)null);
                 });
@@ -652,6 +665,10 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .HasDatabaseName("ix_sync_runs_one_running_per_connection")
                         .HasFilter("status = 'running'");
 
+                    b.HasIndex("ConnectionId", "FinishedAt")
+                        .HasDatabaseName("ix_sync_runs_succeeded_finished_at")
+                        .HasFilter("status = 'succeeded'");
+
                     b.HasIndex("ConnectionId", "StartedAt")
                         .IsDescending(false, true)
                         .HasDatabaseName("ix_sync_runs_connection_id_started_at");
@@ -721,6 +738,9 @@ namespace OnePasswordConnector.Persistence.Migrations
 
                     b.HasKey("ConnectionId", "ScimId", "ValidFrom")
                         .HasName("pk_user_history");
+
+                    b.HasIndex("ConnectionId", "ValidFrom", "ValidTo")
+                        .HasDatabaseName("ix_user_history_connection_id_valid_from_valid_to");
 
                     b.ToTable("user_history", (string)null);
                 });

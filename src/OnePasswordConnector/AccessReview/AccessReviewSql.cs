@@ -1,0 +1,202 @@
+namespace OnePasswordConnector.AccessReview;
+
+/// <summary>
+/// The read side in SQL. Every query starts from the same three snapshots, <c>users_at</c>, <c>groups_at</c> and
+/// <c>members_at</c>: either the current tables, or the directory as it stood at @t, the instant of a succeeded sync
+/// (every row a sync writes is stamped with it). A row existed at @t when its current version began at or before @t
+/// and was not yet removed, or when one of its closed history periods [valid_from, valid_to) contains @t.
+/// Parameters: @c connection, @t snapshot instant, @synced last successful sync, @removed include removed users.
+/// </summary>
+internal static class AccessReviewSql
+{
+    /// <summary>The status a reviewer sees: the 1Password state where the bridge sends one, else active/inactive.</summary>
+    public const string Status = "COALESCE(u.state, CASE WHEN u.active THEN 'active' ELSE 'inactive' END)";
+
+    private const string CurrentUsers = """
+        users_at AS NOT MATERIALIZED (
+            SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.formatted_name, u.primary_email,
+                   u.emails, u.active, u.state, u.first_seen_at,
+                   CASE WHEN u.removed_at IS NULL THEN COALESCE(@synced, u.last_seen_at) ELSE u.last_seen_at END AS last_seen_at,
+                   u.removed_at
+            FROM directory_users u
+            WHERE u.connection_id = @c AND (u.removed_at IS NULL OR @removed))
+        """;
+
+    private const string UsersAsOf = """
+        users_at AS NOT MATERIALIZED (
+            SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.formatted_name, u.primary_email,
+                   u.emails, u.active, u.state, u.first_seen_at, @t AS last_seen_at, NULL::timestamptz AS removed_at
+            FROM directory_users u
+            WHERE u.connection_id = @c AND u.valid_from <= @t AND (u.removed_at IS NULL OR u.removed_at > @t)
+            UNION ALL
+            SELECT h.scim_id, h.user_name, h.display_name, h.given_name, h.family_name, h.formatted_name, h.primary_email,
+                   h.emails, h.active, h.state, d.first_seen_at, @t, NULL
+            FROM user_history h
+            JOIN directory_users d ON d.connection_id = h.connection_id AND d.scim_id = h.scim_id
+            WHERE h.connection_id = @c AND h.valid_from <= @t AND h.valid_to > @t)
+        """;
+
+    private const string CurrentGroups = """
+        groups_at AS NOT MATERIALIZED (
+            SELECT g.scim_id, g.display_name, g.first_seen_at
+            FROM directory_groups g
+            WHERE g.connection_id = @c AND g.removed_at IS NULL)
+        """;
+
+    private const string GroupsAsOf = """
+        groups_at AS NOT MATERIALIZED (
+            SELECT g.scim_id, g.display_name, g.first_seen_at
+            FROM directory_groups g
+            WHERE g.connection_id = @c AND g.valid_from <= @t AND (g.removed_at IS NULL OR g.removed_at > @t)
+            UNION ALL
+            SELECT h.scim_id, h.display_name, d.first_seen_at
+            FROM group_history h
+            JOIN directory_groups d ON d.connection_id = h.connection_id AND d.scim_id = h.scim_id
+            WHERE h.connection_id = @c AND h.valid_from <= @t AND h.valid_to > @t)
+        """;
+
+    // Only user members: nested groups are listed by the bridge but reviewed as groups, not as people.
+    private const string CurrentMembers = """
+        members_at AS NOT MATERIALIZED (
+            SELECT m.group_id, m.member_id, m.valid_from
+            FROM memberships m
+            WHERE m.connection_id = @c AND m.removed_at IS NULL AND m.member_type = 'User')
+        """;
+
+    private const string MembersAsOf = """
+        members_at AS NOT MATERIALIZED (
+            SELECT m.group_id, m.member_id, m.valid_from
+            FROM memberships m
+            WHERE m.connection_id = @c AND m.member_type = 'User' AND m.valid_from <= @t AND (m.removed_at IS NULL OR m.removed_at > @t)
+            UNION ALL
+            SELECT h.group_id, h.member_id, h.valid_from
+            FROM membership_history h
+            WHERE h.connection_id = @c AND h.member_type = 'User' AND h.valid_from <= @t AND h.valid_to > @t)
+        """;
+
+    /// <summary>The WITH clause for the current directory or the snapshot at @t.</summary>
+    public static string Snapshot(bool asOf) => asOf
+        ? $"WITH {UsersAsOf},\n{GroupsAsOf},\n{MembersAsOf}\n"
+        : $"WITH {CurrentUsers},\n{CurrentGroups},\n{CurrentMembers}\n";
+
+    /// <summary>The last succeeded sync that had finished by @as_of: the snapshot an asOf query answers from.</summary>
+    public const string SnapshotInstant = """
+        SELECT r.finished_at FROM sync_runs r
+        WHERE r.connection_id = @c AND r.status = 'succeeded' AND r.finished_at <= @as_of
+        ORDER BY r.finished_at DESC LIMIT 1
+        """;
+
+    /// <summary>The sort key of <c>users</c>: @sort_by_name picks the person's name, else the userName.</summary>
+    private const string UserSortKey = "CASE WHEN @sort_by_name THEN COALESCE(u.display_name, u.formatted_name, u.user_name) ELSE u.user_name END";
+
+    public const string Users = $"""
+        SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
+               {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at,
+               COALESCE(gs.ids, ARRAY[]::text[]), COALESCE(gs.names, ARRAY[]::text[]), {UserSortKey} AS sort_key
+        FROM users_at u
+        LEFT JOIN LATERAL (
+            SELECT array_agg(g.scim_id ORDER BY g.display_name, g.scim_id) AS ids,
+                   array_agg(g.display_name ORDER BY g.display_name, g.scim_id) AS names
+            FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id
+            WHERE m.member_id = u.scim_id) gs ON true
+        WHERE (@status IS NULL OR lower({Status}) = @status)
+          AND (@group IS NULL OR EXISTS (SELECT 1 FROM members_at m WHERE m.member_id = u.scim_id AND m.group_id = @group))
+          AND (@q IS NULL OR u.user_name ILIKE @q OR u.display_name ILIKE @q OR u.primary_email ILIKE @q OR u.formatted_name ILIKE @q)
+          AND (@after_key IS NULL OR ({UserSortKey}, u.scim_id) > (@after_key, @after_id))
+        ORDER BY {UserSortKey}, u.scim_id
+        LIMIT @limit
+        """;
+
+    public const string User = $"""
+        SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
+               {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at,
+               COALESCE(gs.ids, ARRAY[]::text[]), COALESCE(gs.names, ARRAY[]::text[]), u.user_name
+        FROM users_at u
+        LEFT JOIN LATERAL (
+            SELECT array_agg(g.scim_id ORDER BY g.display_name, g.scim_id) AS ids,
+                   array_agg(g.display_name ORDER BY g.display_name, g.scim_id) AS names
+            FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id
+            WHERE m.member_id = u.scim_id) gs ON true
+        WHERE u.scim_id = @user
+        """;
+
+    public const string Groups = """
+        SELECT g.scim_id, g.display_name, g.first_seen_at,
+               (SELECT count(*) FROM members_at m WHERE m.group_id = g.scim_id)::int AS member_count
+        FROM groups_at g
+        WHERE (@q IS NULL OR g.display_name ILIKE @q)
+          AND (@after_key IS NULL OR (g.display_name, g.scim_id) > (@after_key, @after_id))
+        ORDER BY g.display_name, g.scim_id
+        LIMIT @limit
+        """;
+
+    public const string Group = "SELECT g.display_name FROM groups_at g WHERE g.scim_id = @group";
+
+    public const string Members = $"""
+        SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.active, {Status} AS status, m.valid_from
+        FROM members_at m JOIN users_at u ON u.scim_id = m.member_id
+        WHERE m.group_id = @group AND (@after_key IS NULL OR (u.user_name, u.scim_id) > (@after_key, @after_id))
+        ORDER BY u.user_name, u.scim_id
+        LIMIT @limit
+        """;
+
+    /// <summary>One row per user and group they belong to, plus one row (no group) for users in no group.</summary>
+    public const string AccessReview = $"""
+        SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
+               x.group_id, x.display_name, x.valid_from
+        FROM users_at u
+        LEFT JOIN (SELECT m.member_id, m.group_id, g.display_name, m.valid_from
+                   FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id) x ON x.member_id = u.scim_id
+        -- The first, redundant condition lets the (connection_id, user_name, scim_id) index start at the cursor.
+        WHERE (@after_key IS NULL OR (u.user_name, u.scim_id) >= (@after_key, @after_id))
+          AND (@after_key IS NULL OR (u.user_name, u.scim_id, COALESCE(x.group_id, '')) > (@after_key, @after_id, @after_group))
+        ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
+        LIMIT @limit
+        """;
+
+    public const string Changes = """
+        SELECT e.id, e.occurred_at, e.sync_run_id, e.kind, e.subject_id, e.subject_name, e.group_id, e.group_name,
+               e.before::text, e.after::text
+        FROM change_events e
+        WHERE e.connection_id = @c
+          AND (@since IS NULL OR e.occurred_at >= @since) AND (@until IS NULL OR e.occurred_at < @until)
+          AND (@kind IS NULL OR e.kind = @kind)
+          AND (@subject IS NULL OR (e.subject_id = @subject AND (e.kind LIKE 'user%' OR e.kind LIKE 'membership%')))
+          AND (@after_at IS NULL OR (e.occurred_at, e.id) < (@after_at, @after_event))
+        ORDER BY e.occurred_at DESC, e.id DESC
+        LIMIT @limit
+        """;
+
+    public const string SummaryCounts = $"""
+        SELECT
+            (SELECT COALESCE(jsonb_object_agg(s.status, s.n), jsonb_build_object())::text FROM (
+                SELECT lower({Status}) AS status, count(*)::int AS n FROM users_at u WHERE u.removed_at IS NULL GROUP BY 1) s),
+            (SELECT count(*)::int FROM directory_users d WHERE d.connection_id = @c AND d.removed_at IS NOT NULL),
+            (SELECT count(*)::int FROM groups_at),
+            (SELECT count(*)::int FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id JOIN users_at u ON u.scim_id = m.member_id),
+            (SELECT count(*)::int FROM change_events e WHERE e.connection_id = @c AND e.kind = 'user_added' AND e.occurred_at >= @since),
+            (SELECT count(*)::int FROM change_events e WHERE e.connection_id = @c AND e.kind = 'user_removed' AND e.occurred_at >= @since)
+        """;
+
+    /// <summary>1Password's built-in privileged groups, by name (the bridge exposes them under these names).</summary>
+    public const string PrivilegedMembers = """
+        SELECT g.scim_id, g.display_name, COALESCE(array_agg(u.user_name ORDER BY u.user_name) FILTER (WHERE u.scim_id IS NOT NULL), '{}')
+        FROM groups_at g
+        LEFT JOIN members_at m ON m.group_id = g.scim_id
+        LEFT JOIN users_at u ON u.scim_id = m.member_id
+        WHERE lower(g.display_name) IN ('owners', 'administrators')
+        GROUP BY g.scim_id, g.display_name
+        ORDER BY g.display_name, g.scim_id
+        """;
+
+    public const string InactiveWithMemberships = $"""
+        SELECT u.scim_id, u.user_name, {Status} AS status, array_agg(g.display_name ORDER BY g.display_name), count(*) OVER ()::int
+        FROM users_at u
+        JOIN members_at m ON m.member_id = u.scim_id
+        JOIN groups_at g ON g.scim_id = m.group_id
+        WHERE u.removed_at IS NULL AND lower({Status}) <> 'active'
+        GROUP BY u.scim_id, u.user_name, u.state, u.active
+        ORDER BY u.user_name, u.scim_id
+        LIMIT 100
+        """;
+}

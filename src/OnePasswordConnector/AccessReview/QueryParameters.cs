@@ -1,0 +1,121 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace OnePasswordConnector.AccessReview;
+
+/// <summary>
+/// Reads the access-review query string, collecting one error per bad parameter so a caller fixes them all at once.
+/// </summary>
+internal sealed partial class QueryParameters
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    public Dictionary<string, string[]> Errors { get; } = [];
+
+    public bool Valid => Errors.Count == 0;
+
+    public int Limit(int? limit)
+    {
+        if (limit is < 1 or > MaxLimit)
+        {
+            Errors["limit"] = [$"The limit must be between 1 and {MaxLimit}."];
+        }
+
+        return limit ?? DefaultLimit;
+    }
+
+    /// <summary>An ISO 8601 instant; without an offset it is taken as UTC.</summary>
+    public DateTimeOffset? Instant(string name, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant))
+        {
+            return instant;
+        }
+
+        Errors[name] = [$"'{value}' is not an ISO 8601 timestamp such as 2026-06-30T23:59:59Z."];
+        return null;
+    }
+
+    /// <summary>A case-insensitive "contains" pattern for ILIKE, with the user's wildcards taken literally.</summary>
+    public string? Contains(string? q)
+    {
+        if (string.IsNullOrEmpty(q))
+        {
+            return null;
+        }
+
+        if (q.Length > 200)
+        {
+            Errors["q"] = ["The search text must be at most 200 characters."];
+            return null;
+        }
+
+        return "%" + q.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal)
+            .Replace("_", "\\_", StringComparison.Ordinal) + "%";
+    }
+
+    public string? Status(string? status)
+    {
+        if (string.IsNullOrEmpty(status))
+        {
+            return null;
+        }
+
+        if (!StatusWord().IsMatch(status))
+        {
+            Errors["status"] = ["The status is active, inactive, or a 1Password account state such as suspended."];
+            return null;
+        }
+
+        return status.ToLowerInvariant();
+    }
+
+    public bool OneOf(string name, string? value, IReadOnlyCollection<string> allowed)
+    {
+        if (value is null || allowed.Contains(value))
+        {
+            return true;
+        }
+
+        Errors[name] = [$"'{value}' is not one of: {string.Join(", ", allowed)}."];
+        return false;
+    }
+
+    /// <summary>Reads a cursor this API wrote for the same list (its <paramref name="kind"/>) with <paramref name="parts"/> keys.</summary>
+    public string[]? Cursor(string? cursor, string kind, int parts)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        try
+        {
+            var decoded = JsonSerializer.Deserialize<string[]>(Base64Url.DecodeFromChars(cursor));
+            if (decoded is { } keys && keys.Length == parts + 1 && keys[0] == kind && keys.All(k => k is not null))
+            {
+                return keys[1..];
+            }
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+        }
+
+        Errors["cursor"] = ["The cursor is not one this list gave out. Pass nextCursor from the previous page unchanged, with the same sort."];
+        return null;
+    }
+
+    public static string EncodeCursor(string kind, params string[] keys) =>
+        Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes<string[]>([kind, .. keys]));
+
+    [GeneratedRegex("^[A-Za-z_]{1,32}$")]
+    private static partial Regex StatusWord();
+}
