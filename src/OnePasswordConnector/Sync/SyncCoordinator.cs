@@ -235,7 +235,16 @@ internal sealed class SyncCoordinator(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await stopping.CancelAsync();
+        try
+        {
+            await stopping.CancelAsync();
+        }
+        catch (AggregateException ex)
+        {
+            // Every callback has run by now, so every sync is cancelled: still wait below for them to record it.
+            logger.LogWarning(ex, "A cancellation callback failed while stopping the running syncs");
+        }
+
         await Task.WhenAny(WhenIdleAsync(), Task.Delay(Timeout.Infinite, cancellationToken));
     }
 
