@@ -20,6 +20,7 @@ builder.Services.AddPersistence(builder.Configuration);
 builder.Services.AddScimClient();
 builder.Services.AddConnectionRegistry();
 builder.Services.AddSync();
+builder.Services.AddScheduler();
 
 var app = builder.Build();
 

@@ -12,11 +12,12 @@ namespace OnePasswordConnector.Sync;
 internal sealed class SyncCoordinator(
     NpgsqlDataSource db,
     SyncRunner runner,
+    SyncMetrics metrics,
     IOptions<SyncOptions> options,
     TimeProvider time,
     ILogger<SyncCoordinator> logger) : IHostedService, IDisposable
 {
-    private readonly ConcurrentDictionary<Guid, Task> running = new();
+    private readonly ConcurrentDictionary<Guid, RunningSync> running = new();
     private readonly CancellationTokenSource stopping = new();
 
     /// <summary>This replica's name on the leases it holds.</summary>
@@ -24,54 +25,140 @@ internal sealed class SyncCoordinator(
 
     public int RunningCount => running.Count;
 
+    /// <summary>Syncs this replica runs now, per tenant.</summary>
+    public IReadOnlyDictionary<string, int> RunningPerTenant() =>
+        running.Values.GroupBy(r => r.TenantId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
     /// <summary>Claims the connection and opens a run; null when a sync of it is already running anywhere.</summary>
     public async Task<Guid?> TryStartAsync(Guid connectionId, SyncTrigger trigger, CancellationToken cancellationToken)
     {
         var now = SyncRunner.Microseconds(time.GetUtcNow());
-        var runId = Guid.CreateVersion7(now);
-        await using (var session = await db.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await session.BeginTransactionAsync(cancellationToken))
+        var started = await ClaimAndOpenAsync(now, trigger, async (session, transaction) =>
         {
-            await using (var claim = new NpgsqlCommand("""
-                UPDATE connections SET lease_owner = @owner, lease_expires_at = @expires
-                WHERE id = @c AND (lease_owner IS NULL OR lease_expires_at < @t)
-                """, session, transaction))
+            await using var claim = new NpgsqlCommand(SyncSql.ClaimOne, session, transaction);
+            claim.Parameters.AddWithValue("owner", Owner);
+            claim.Parameters.AddWithValue("expires", now.AddSeconds(options.Value.LeaseSeconds));
+            claim.Parameters.AddWithValue("c", connectionId);
+            claim.Parameters.AddWithValue("t", now);
+            return await ReadClaimsAsync(claim, cancellationToken);
+        }, cancellationToken);
+        return started.Count == 1 ? started[0] : null;
+    }
+
+    /// <summary>
+    /// The scheduler's claim: up to <paramref name="slots"/> due connections, at most <paramref name="perTenant"/> running
+    /// per tenant on this replica, locked with SKIP LOCKED so concurrent replicas take different ones, leased and opened as
+    /// scheduled runs in one transaction. Returns the runs started.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> StartDueAsync(int slots, int perTenant, CancellationToken cancellationToken)
+    {
+        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        var busy = RunningPerTenant();
+        return await ClaimAndOpenAsync(now, SyncTrigger.Scheduled, async (session, transaction) =>
+        {
+            List<(Guid, string)> due;
+            await using (var select = new NpgsqlCommand(SyncSql.LockDue, session, transaction))
             {
+                select.Parameters.AddWithValue("t", now);
+                select.Parameters.AddWithValue("slots", slots);
+                select.Parameters.AddWithValue("cap", perTenant);
+                select.Parameters.AddWithValue("busy_tenants", busy.Keys.ToArray());
+                select.Parameters.AddWithValue("busy_counts", busy.Values.ToArray());
+                due = await ReadClaimsAsync(select, cancellationToken);
+            }
+
+            if (due.Count > 0)
+            {
+                await using var claim = new NpgsqlCommand(SyncSql.ClaimLocked, session, transaction);
+                claim.Parameters.AddWithValue("ids", due.Select(d => d.Item1).ToArray());
                 claim.Parameters.AddWithValue("owner", Owner);
                 claim.Parameters.AddWithValue("expires", now.AddSeconds(options.Value.LeaseSeconds));
-                claim.Parameters.AddWithValue("c", connectionId);
-                claim.Parameters.AddWithValue("t", now);
-                if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0)
+                await claim.ExecuteNonQueryAsync(cancellationToken);
+                foreach (var (connectionId, tenantId) in due)
                 {
-                    return null;
+                    logger.LogInformation("Claimed due connection {ConnectionId} of tenant {TenantId} for {LeaseSeconds} s",
+                        connectionId, tenantId, options.Value.LeaseSeconds);
                 }
             }
 
-            await using (var open = new NpgsqlCommand("""
-                UPDATE sync_runs SET status = 'abandoned', finished_at = @t,
-                    error = 'The replica running this sync stopped answering; its lease expired.'
-                WHERE connection_id = @c AND status = 'running';
-                INSERT INTO sync_runs (id, connection_id, trigger, status, started_at, owner, pages_read, resources_read,
-                    users_seen, users_added, users_changed, users_removed, groups_seen, groups_added, groups_changed, groups_removed,
-                    memberships_seen, memberships_added, memberships_removed, change_events)
-                VALUES (@r, @c, @trigger, 'running', @t, @owner, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-                UPDATE connections SET last_sync_run_id = @r, last_sync_status = 'running' WHERE id = @c;
-                """, session, transaction))
+            return due;
+        }, cancellationToken);
+    }
+
+    /// <summary>Marks runs abandoned whose holder's lease expired, and makes their connections due again.</summary>
+    public async Task<int> AbandonExpiredAsync(CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(SyncSql.AbandonExpired);
+        command.Parameters.AddWithValue("t", SyncRunner.Microseconds(time.GetUtcNow()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var count = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            count++;
+            logger.LogWarning("Abandoned sync {RunId} of connection {ConnectionId}: its replica's lease expired; the connection is due again",
+                reader.GetGuid(0), reader.GetGuid(1));
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// One mechanism for manual and scheduled starts: <paramref name="claim"/> takes leases inside the transaction that
+    /// also opens the runs, so a lease never exists without its run nor a run without its lease.
+    /// </summary>
+    private async Task<IReadOnlyList<Guid>> ClaimAndOpenAsync(
+        DateTimeOffset now, SyncTrigger trigger, Func<NpgsqlConnection, NpgsqlTransaction, Task<List<(Guid Id, string TenantId)>>> claim,
+        CancellationToken cancellationToken)
+    {
+        var opened = new List<(Guid RunId, Guid ConnectionId, string TenantId)>();
+        await using (var session = await db.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await session.BeginTransactionAsync(cancellationToken))
+        {
+            foreach (var (connectionId, tenantId) in await claim(session, transaction))
             {
+                var runId = Guid.CreateVersion7(now);
+                await using var open = new NpgsqlCommand(SyncSql.OpenRun, session, transaction);
                 open.Parameters.AddWithValue("r", runId);
                 open.Parameters.AddWithValue("c", connectionId);
                 open.Parameters.AddWithValue("t", now);
                 open.Parameters.AddWithValue("owner", Owner);
                 open.Parameters.AddWithValue("trigger", trigger.ToString().ToLowerInvariant());
                 await open.ExecuteNonQueryAsync(cancellationToken);
+                opened.Add((runId, connectionId, tenantId));
+            }
+
+            if (opened.Count == 0)
+            {
+                return [];
             }
 
             await transaction.CommitAsync(cancellationToken);
         }
 
-        logger.LogInformation("Started {Trigger} sync {RunId} of connection {ConnectionId}", trigger, runId, connectionId);
-        running[runId] = Task.Run(() => RunAsync(runId, connectionId), CancellationToken.None);
-        return runId;
+        foreach (var (runId, connectionId, tenantId) in opened)
+        {
+            logger.LogInformation("Started {Trigger} sync {RunId} of connection {ConnectionId}", trigger, runId, connectionId);
+            metrics.Started(trigger);
+
+            // Registered before it starts, so a sync that ends at once still removes itself.
+            var sync = new Task<Task>(() => RunAsync(runId, connectionId));
+            running[runId] = new RunningSync(tenantId, sync.Unwrap());
+            sync.Start(TaskScheduler.Default);
+        }
+
+        return opened.Select(o => o.RunId).ToList();
+    }
+
+    private static async Task<List<(Guid Id, string TenantId)>> ReadClaimsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var claims = new List<(Guid, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claims.Add((reader.GetGuid(0), reader.GetString(1)));
+        }
+
+        return claims;
     }
 
     private async Task RunAsync(Guid runId, Guid connectionId)
@@ -104,8 +191,7 @@ internal sealed class SyncCoordinator(
             while (!lease.IsCancellationRequested)
             {
                 await Task.Delay(every, time, lease.Token);
-                await using var renew = db.CreateCommand(
-                    "UPDATE connections SET lease_expires_at = @expires WHERE id = @c AND lease_owner = @owner");
+                await using var renew = db.CreateCommand(SyncSql.RenewLease);
                 renew.Parameters.AddWithValue("expires", time.GetUtcNow().AddSeconds(options.Value.LeaseSeconds));
                 renew.Parameters.AddWithValue("c", connectionId);
                 renew.Parameters.AddWithValue("owner", Owner);
@@ -129,8 +215,7 @@ internal sealed class SyncCoordinator(
     {
         try
         {
-            await using var release = db.CreateCommand(
-                "UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @c AND lease_owner = @owner");
+            await using var release = db.CreateCommand(SyncSql.ReleaseLease);
             release.Parameters.AddWithValue("c", connectionId);
             release.Parameters.AddWithValue("owner", Owner);
             await release.ExecuteNonQueryAsync(CancellationToken.None);
@@ -142,7 +227,7 @@ internal sealed class SyncCoordinator(
     }
 
     /// <summary>Waits for running syncs to finish (tests use it; the API never blocks on a sync).</summary>
-    public Task WhenIdleAsync() => Task.WhenAll(running.Values);
+    public Task WhenIdleAsync() => Task.WhenAll(running.Values.Select(r => r.Task));
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -150,7 +235,18 @@ internal sealed class SyncCoordinator(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await stopping.CancelAsync();
-        await Task.WhenAny(Task.WhenAll(running.Values), Task.Delay(Timeout.Infinite, cancellationToken));
+        try
+        {
+            await stopping.CancelAsync();
+        }
+        catch (AggregateException ex)
+        {
+            // Every callback has run by now, so every sync is cancelled: still wait below for them to record it.
+            logger.LogWarning(ex, "A cancellation callback failed while stopping the running syncs");
+        }
+
+        await Task.WhenAny(WhenIdleAsync(), Task.Delay(Timeout.Infinite, cancellationToken));
     }
+
+    private sealed record RunningSync(string TenantId, Task Task);
 }

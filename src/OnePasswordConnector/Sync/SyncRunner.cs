@@ -16,6 +16,7 @@ internal sealed class SyncRunner(
     IHttpClientFactory httpClients,
     TokenProtector tokens,
     SyncScheduleCalculator schedule,
+    SyncMetrics metrics,
     IOptions<SyncOptions> options,
     IOptions<ScimOptions> scimOptions,
     TimeProvider time,
@@ -26,6 +27,7 @@ internal sealed class SyncRunner(
     public async Task<SyncRunStatus> RunAsync(Guid runId, Guid connectionId, CancellationToken cancellationToken)
     {
         var connection = await LoadConnectionAsync(connectionId, runId, cancellationToken);
+        var startedAt = time.GetTimestamp();
         var progress = new SyncProgress();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(TimeSpan.FromMinutes(options.Value.BudgetMinutes));
@@ -69,6 +71,7 @@ internal sealed class SyncRunner(
             logger.LogInformation(
                 "Sync {RunId} of connection {ConnectionId} succeeded: {UsersSeen} users, {GroupsSeen} groups, {MembershipsSeen} memberships, {ChangeEvents} changes",
                 runId, connectionId, counts.UsersSeen, counts.GroupsSeen, counts.MembershipsSeen, counts.ChangeEvents);
+            metrics.Succeeded(time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Succeeded;
         }
         catch (Exception ex) when (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
@@ -77,6 +80,7 @@ internal sealed class SyncRunner(
             await beating;
             logger.LogWarning("Sync {RunId} of connection {ConnectionId} was cancelled", runId, connectionId);
             await FailAsync(runId, connection, SyncRunStatus.Cancelled, "The sync was cancelled (the service was stopping).", null, progress, report);
+            metrics.Failed("cancelled", time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Cancelled;
         }
         catch (Exception ex)
@@ -106,6 +110,8 @@ internal sealed class SyncRunner(
             }
 
             await FailAsync(runId, connection, SyncRunStatus.Failed, message, failure, progress, report);
+            var reason = failure is { } f ? ConnectionsApi.FailureCode(f)! : ex is NpgsqlException ? "database" : "internal";
+            metrics.Failed(reason, time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Failed;
         }
     }
@@ -208,6 +214,13 @@ internal sealed class SyncRunner(
                     Reachable = report.Reachable || failure is not (BridgeFailure.Unreachable or BridgeFailure.Timeout or BridgeFailure.BlockedAddress),
                 }, CancellationToken.None);
                 await transaction.CommitAsync(CancellationToken.None);
+                if (status == SyncRunStatus.Failed)
+                {
+                    logger.LogInformation(
+                        "Connection {ConnectionId} backs off until {NextSyncAt} after {ConsecutiveFailures} consecutive failures (status {ConnectionStatus})",
+                        connection.Id, next, connection.ConsecutiveFailures + 1, connectionStatus);
+                }
+
                 return;
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)

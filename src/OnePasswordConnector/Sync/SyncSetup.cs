@@ -7,9 +7,22 @@ internal static class SyncSetup
         services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IJitterSource, SharedRandomJitter>();
         services.AddSingleton<SyncScheduleCalculator>();
+        services.AddSingleton<SyncMetrics>();
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncCoordinator>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncCoordinator>());
+        return services;
+    }
+
+    /// <summary>
+    /// The scheduler on this replica. Registered after the coordinator, so on shutdown it stops claiming before the
+    /// coordinator cancels the running syncs (hosted services stop in reverse order).
+    /// </summary>
+    public static IServiceCollection AddScheduler(this IServiceCollection services)
+    {
+        services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SyncScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<SyncScheduler>());
         return services;
     }
 }

@@ -254,6 +254,8 @@ internal static class SyncSql
         WHERE id = @c;
         """;
 
+    // The connection is only updated while this run is still its latest: a run abandoned and replaced by another
+    // replica's must not overwrite what the newer run recorded.
     public const string FailRun = """
         UPDATE sync_runs SET status = @status, finished_at = @t, pages_read = @pages, resources_read = @resources, error = @error
         WHERE id = @r AND status = 'running';
@@ -263,7 +265,7 @@ internal static class SyncSql
             lease_owner = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_owner END,
             lease_expires_at = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_expires_at END,
             updated_at = @t
-        WHERE id = @c;
+        WHERE id = @c AND last_sync_run_id = @r;
         """;
 
     public const string Progress = "UPDATE sync_runs SET pages_read = @pages, resources_read = @resources WHERE id = @r AND status = 'running'";
@@ -273,4 +275,77 @@ internal static class SyncSql
             bridge_build, health_reports, service_provider_config, privileged_groups, verdict, error)
         VALUES (@id, @c, @r, @t, @reachable, @token_accepted, @version, @build, @health::jsonb, @config::jsonb, @privileged, @verdict, @error)
         """;
+
+    // Leases. A connection's lease (lease_owner, lease_expires_at) is the one lock on its syncs, taken the same way by a
+    // manual start and by the scheduler, renewed while the sync runs and released at its end.
+
+    /// <summary>A manual start: take the lease on one connection if nobody holds it. @owner, @expires, @c, @t.</summary>
+    public const string ClaimOne = """
+        UPDATE connections SET lease_owner = @owner, lease_expires_at = @expires
+        WHERE id = @c AND (lease_owner IS NULL OR lease_expires_at < @t)
+        RETURNING id, tenant_id
+        """;
+
+    /// <summary>
+    /// The scheduler: lock up to @slots due connections nobody holds, oldest due first, skipping rows another replica is
+    /// claiming right now. Within one pass each tenant gets at most its free per-tenant slots (@cap minus what this replica
+    /// already runs for it, @busy_tenants/@busy_counts), so one tenant with many connections cannot take every slot.
+    /// </summary>
+    public const string LockDue = """
+        WITH ranked AS (
+            SELECT id, tenant_id, next_sync_at, row_number() OVER (PARTITION BY tenant_id ORDER BY next_sync_at, id) AS rank
+            FROM connections
+            WHERE enabled AND status <> 'unauthorized' AND next_sync_at <= @t AND (lease_owner IS NULL OR lease_expires_at < @t)
+        ), eligible AS (
+            SELECT ranked.id FROM ranked
+            LEFT JOIN unnest(@busy_tenants::text[], @busy_counts::int[]) AS busy(tenant_id, running) USING (tenant_id)
+            WHERE ranked.rank <= @cap - COALESCE(busy.running, 0)
+        )
+        SELECT c.id, c.tenant_id FROM connections c
+        WHERE c.id IN (SELECT id FROM eligible)
+            AND c.enabled AND c.status <> 'unauthorized' AND c.next_sync_at <= @t AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
+        ORDER BY c.next_sync_at, c.id
+        LIMIT @slots
+        FOR UPDATE OF c SKIP LOCKED
+        """;
+
+    /// <summary>Take the lease on connections locked by <see cref="LockDue"/> in the same transaction. @ids, @owner, @expires.</summary>
+    public const string ClaimLocked = "UPDATE connections SET lease_owner = @owner, lease_expires_at = @expires WHERE id = ANY(@ids)";
+
+    /// <summary>Open a run under a just-taken lease; a run still 'running' from a dead holder is abandoned first. @r, @c, @t, @owner, @trigger.</summary>
+    public const string OpenRun = """
+        UPDATE sync_runs SET status = 'abandoned', finished_at = @t,
+            error = 'The replica running this sync stopped answering; its lease expired.'
+        WHERE connection_id = @c AND status = 'running';
+        INSERT INTO sync_runs (id, connection_id, trigger, status, started_at, owner, pages_read, resources_read,
+            users_seen, users_added, users_changed, users_removed, groups_seen, groups_added, groups_changed, groups_removed,
+            memberships_seen, memberships_added, memberships_removed, change_events)
+        VALUES (@r, @c, @trigger, 'running', @t, @owner, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        UPDATE connections SET last_sync_run_id = @r, last_sync_status = 'running' WHERE id = @c;
+        """;
+
+    /// <summary>
+    /// Runs whose holder is gone (lease expired or released without the run being closed) are abandoned, and their
+    /// connections made due again, so no run stays 'running' forever. @t. Returns the abandoned run and connection ids.
+    /// </summary>
+    public const string AbandonExpired = """
+        WITH abandoned AS (
+            UPDATE sync_runs r SET status = 'abandoned', finished_at = @t,
+                error = 'The replica running this sync stopped answering; its lease expired.'
+            FROM connections c
+            WHERE r.connection_id = c.id AND r.status = 'running' AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
+            RETURNING r.id, r.connection_id
+        ), due AS (
+            UPDATE connections c SET next_sync_at = @t,
+                last_sync_status = CASE WHEN c.last_sync_run_id = abandoned.id THEN 'abandoned' ELSE c.last_sync_status END,
+                last_sync_finished_at = CASE WHEN c.last_sync_run_id = abandoned.id THEN @t ELSE c.last_sync_finished_at END
+            FROM abandoned
+            WHERE c.id = abandoned.connection_id
+        )
+        SELECT id, connection_id FROM abandoned
+        """;
+
+    public const string RenewLease = "UPDATE connections SET lease_expires_at = @expires WHERE id = @c AND lease_owner = @owner";
+
+    public const string ReleaseLease = "UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @c AND lease_owner = @owner";
 }

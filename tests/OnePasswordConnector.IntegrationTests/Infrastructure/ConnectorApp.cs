@@ -21,7 +21,7 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
     public const string Acme = "acme";
     public const string Globex = "globex";
 
-    public string ConnectionString { get; private set; } = "";
+    public string ConnectionString { get; protected set; } = "";
 
     public LogCapture Logs { get; } = new();
 
@@ -69,6 +69,8 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["BridgeUrlPolicy:AllowPrivateAddresses"] = "true",
             ["Scim:ProbeTimeoutSeconds"] = "5",
             ["ApiLimits:PermitsPerMinute"] = "1000000",
+            // No surprise background syncs: only the scheduler tests turn the scheduler on.
+            ["Scheduler:Enabled"] = "false",
             ["ApiKeys:0:Name"] = "platform",
             ["ApiKeys:0:Sha256"] = ApiKeyAuthentication.HashKey(AdminKey),
             ["ApiKeys:0:Tenant"] = "*",
