@@ -7,7 +7,7 @@ source scripts/lib/postgres.sh
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 ensure_chromium() {
-  [[ -x /usr/bin/chromium ]] && return 0
+  [[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]] && return 0
   if [[ $(id -u) -ne 0 ]]; then
     echo "error: /usr/bin/chromium is missing and this is not root: install Debian's chromium package and retry." >&2
     exit 1

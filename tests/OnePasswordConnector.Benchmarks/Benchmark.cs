@@ -43,6 +43,10 @@ internal sealed class SizeResult
     public string Collections { get; set; } = "";
     public double AllocatedMb { get; set; }
     public Dictionary<string, string> Queries { get; } = [];
+    public double UsersPageP50Ms { get; set; }
+    public double UsersPageP95Ms { get; set; }
+    public double CsvSeconds { get; set; }
+    public int CsvRows { get; set; }
 
     public double RatioFullSyncVsFloor => FullSync / (FetchFloor + WriteFloor);
 

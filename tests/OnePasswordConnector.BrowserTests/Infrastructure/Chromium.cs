@@ -8,7 +8,8 @@ namespace OnePasswordConnector.BrowserTests.Infrastructure;
 /// </summary>
 public sealed class Chromium : IAsyncLifetime
 {
-    public const string ExecutablePath = "/usr/bin/chromium";
+    /// <summary>Debian's Chromium, or another Chromium-based browser named by CHROMIUM_PATH (GitHub's runners ship Chrome).</summary>
+    public static string ExecutablePath => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
     private IPlaywright? playwright;
 

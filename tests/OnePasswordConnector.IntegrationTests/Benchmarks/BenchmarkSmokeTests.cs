@@ -22,6 +22,8 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         Assert.Equal(0, result.NoChangeEvents);
         Assert.True(result.ChurnEvents > 0, "the 1 % change re-sync records the changes");
         Assert.True(result.PeakWorkingSetMb > 0);
+        Assert.True(result.UsersPageP95Ms > 0);
+        Assert.True(result.CsvRows >= result.Users, $"{result.CsvRows} CSV rows for {result.Users} users");
         Assert.Contains("| full sync into an empty database |", Benchmark.Table(result), StringComparison.Ordinal);
     }
 }
