@@ -52,6 +52,11 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
         }
 
         var hits = SecretScan.Find(Logs.Lines, $"{GetType().Name}'s log").Concat(SecretScan.Find(Responses.Bodies, $"a response of {GetType().Name}")).ToList();
+        if (Environment.GetEnvironmentVariable("ONEPASSWORDCONNECTOR_SECRET_SCAN_REPORT") is { Length: > 0 } report)
+        {
+            await File.AppendAllTextAsync(report, $"{GetType().Name}: {Logs.Lines.Count} log lines and {Responses.Bodies.Count} responses scanned for {SecretScan.SecretCount} secrets\n");
+        }
+
         if (hits.Count > 0)
         {
             throw new InvalidOperationException("Secrets leaked:\n" + string.Join("\n", hits));
