@@ -15,7 +15,7 @@ public sealed class SwaggerUiRegistrationTests(SwaggerApp app, Chromium chromium
     [Fact]
     public async Task An_admin_registers_a_bridge_in_swagger_ui_and_sees_201_with_the_token_hint()
     {
-        using var bridge = new FakeBridge();
+        using var bridge = FakeBridge.Healthy();
         var page = await OpenAuthorizedSwaggerAsync();
         try
         {
@@ -36,7 +36,7 @@ public sealed class SwaggerUiRegistrationTests(SwaggerApp app, Chromium chromium
     [Fact]
     public async Task An_admin_with_a_token_the_bridge_rejects_sees_the_422_problem_in_swagger_ui()
     {
-        using var bridge = new FakeBridge();
+        using var bridge = FakeBridge.Healthy();
         var page = await OpenAuthorizedSwaggerAsync();
         try
         {
