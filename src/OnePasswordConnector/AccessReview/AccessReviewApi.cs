@@ -418,7 +418,7 @@ internal static class AccessReviewApi
     }
 
     /// <summary>The connection an access-review request reads, and the sync instant it reads as of (null: now).</summary>
-    internal sealed record Scope(Connection Connection, DateTimeOffset? At);
+    internal sealed record Scope(Connection Connection, DateTimeOffset? At, DateTimeOffset? ValidAt = null);
 
     private static async Task<(Scope? Scope, ProblemHttpResult? Problem)> ScopeAsync(
         ConnectorDbContext db, NpgsqlDataSource data, string tenantId, Guid connectionId, DateTimeOffset? asOf, CancellationToken cancellationToken)
@@ -436,14 +436,15 @@ internal static class AccessReviewApi
         await using var command = data.CreateCommand(AccessReviewSql.SnapshotInstant);
         command.Add("c", NpgsqlDbType.Uuid, connectionId);
         command.Add("as_of", NpgsqlDbType.TimestampTz, instant);
-        if (await command.ExecuteScalarAsync(cancellationToken) is not DateTime finished)
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
         {
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No sync at that time",
                 detail: $"No sync of this connection had completed by {instant:O}, so there is no directory state to answer from. " +
                         "Pick a later asOf, or see GET .../syncs for when syncs succeeded."));
         }
 
-        return (new Scope(connection, new DateTimeOffset(DateTime.SpecifyKind(finished, DateTimeKind.Utc))), null);
+        return (new Scope(connection, reader.GetFieldValue<DateTimeOffset>(0), reader.GetFieldValue<DateTimeOffset>(1)), null);
     }
 
     private static NpgsqlCommand SnapshotCommand(NpgsqlConnection connection, string sql, Scope scope, bool includeRemoved = false)
@@ -453,6 +454,7 @@ internal static class AccessReviewApi
 #pragma warning restore CA2100
         command.Add("c", NpgsqlDbType.Uuid, scope.Connection.Id);
         command.Add("t", NpgsqlDbType.TimestampTz, scope.At);
+        command.Add("v", NpgsqlDbType.TimestampTz, scope.ValidAt);
         command.Add("synced", NpgsqlDbType.TimestampTz, scope.Connection.LastSuccessfulSyncAt);
         command.Add("removed", NpgsqlDbType.Boolean, includeRemoved);
         return command;

@@ -5,7 +5,8 @@ namespace OnePasswordConnector.AccessReview;
 /// <c>members_at</c>: either the current tables, or the directory as it stood at @t, the instant of a succeeded sync
 /// (every row a sync writes is stamped with it). A row existed at @t when its current version began at or before @t
 /// and was not yet removed, or when one of its closed history periods [valid_from, valid_to) contains @t.
-/// Parameters: @c connection, @t snapshot instant, @synced last successful sync, @removed include removed users.
+/// Parameters: @c connection, @t the snapshot's sync end (shown as last seen), @v that sync's start (every row it wrote
+/// carries it, so validity is tested at @v), @synced last successful sync, @removed include removed users.
 /// </summary>
 internal static class AccessReviewSql
 {
@@ -27,13 +28,13 @@ internal static class AccessReviewSql
             SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.formatted_name, u.primary_email,
                    u.emails, u.active, u.state, u.first_seen_at, @t AS last_seen_at, NULL::timestamptz AS removed_at
             FROM directory_users u
-            WHERE u.connection_id = @c AND u.valid_from <= @t AND (u.removed_at IS NULL OR u.removed_at > @t)
+            WHERE u.connection_id = @c AND u.valid_from <= @v AND (u.removed_at IS NULL OR u.removed_at > @v)
             UNION ALL
             SELECT h.scim_id, h.user_name, h.display_name, h.given_name, h.family_name, h.formatted_name, h.primary_email,
                    h.emails, h.active, h.state, d.first_seen_at, @t, NULL
             FROM user_history h
             JOIN directory_users d ON d.connection_id = h.connection_id AND d.scim_id = h.scim_id
-            WHERE h.connection_id = @c AND h.valid_from <= @t AND h.valid_to > @t)
+            WHERE h.connection_id = @c AND h.valid_from <= @v AND h.valid_to > @v)
         """;
 
     private const string CurrentGroups = """
@@ -47,12 +48,12 @@ internal static class AccessReviewSql
         groups_at AS NOT MATERIALIZED (
             SELECT g.scim_id, g.display_name, g.first_seen_at
             FROM directory_groups g
-            WHERE g.connection_id = @c AND g.valid_from <= @t AND (g.removed_at IS NULL OR g.removed_at > @t)
+            WHERE g.connection_id = @c AND g.valid_from <= @v AND (g.removed_at IS NULL OR g.removed_at > @v)
             UNION ALL
             SELECT h.scim_id, h.display_name, d.first_seen_at
             FROM group_history h
             JOIN directory_groups d ON d.connection_id = h.connection_id AND d.scim_id = h.scim_id
-            WHERE h.connection_id = @c AND h.valid_from <= @t AND h.valid_to > @t)
+            WHERE h.connection_id = @c AND h.valid_from <= @v AND h.valid_to > @v)
         """;
 
     // Only user members: nested groups are listed by the bridge but reviewed as groups, not as people.
@@ -67,11 +68,11 @@ internal static class AccessReviewSql
         members_at AS NOT MATERIALIZED (
             SELECT m.group_id, m.member_id, m.valid_from
             FROM memberships m
-            WHERE m.connection_id = @c AND m.member_type = 'User' AND m.valid_from <= @t AND (m.removed_at IS NULL OR m.removed_at > @t)
+            WHERE m.connection_id = @c AND m.member_type = 'User' AND m.valid_from <= @v AND (m.removed_at IS NULL OR m.removed_at > @v)
             UNION ALL
             SELECT h.group_id, h.member_id, h.valid_from
             FROM membership_history h
-            WHERE h.connection_id = @c AND h.member_type = 'User' AND h.valid_from <= @t AND h.valid_to > @t)
+            WHERE h.connection_id = @c AND h.member_type = 'User' AND h.valid_from <= @v AND h.valid_to > @v)
         """;
 
     /// <summary>The WITH clause for the current directory or the snapshot at @t.</summary>
@@ -81,7 +82,7 @@ internal static class AccessReviewSql
 
     /// <summary>The last succeeded sync that had finished by @as_of: the snapshot an asOf query answers from.</summary>
     public const string SnapshotInstant = """
-        SELECT r.finished_at FROM sync_runs r
+        SELECT r.finished_at, r.started_at FROM sync_runs r
         WHERE r.connection_id = @c AND r.status = 'succeeded' AND r.finished_at <= @as_of
         ORDER BY r.finished_at DESC LIMIT 1
         """;

@@ -44,7 +44,7 @@ internal sealed class ApiKeysOptions : IValidatableObject
     }
 }
 
-internal static class ApiKeyAuthentication
+internal static partial class ApiKeyAuthentication
 {
     public const string Scheme = "ApiKey";
     public const string HeaderName = "X-Api-Key";
@@ -63,6 +63,9 @@ internal static class ApiKeyAuthentication
         return services;
     }
 
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
+    private static partial System.Text.RegularExpressions.Regex TenantIdPattern();
+
     public static string HashKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
     /// <summary>
@@ -76,7 +79,9 @@ internal static class ApiKeyAuthentication
         {
             var tenantId = context.HttpContext.GetRouteValue("tenantId") as string;
             var allowed = context.HttpContext.User.FindFirstValue(TenantClaim);
-            if (tenantId is null || (allowed != AllTenants && !string.Equals(allowed, tenantId, StringComparison.Ordinal)))
+            // A tenant id that could never be stored is a tenant that does not exist, whoever asks.
+            if (tenantId is null || !TenantIdPattern().IsMatch(tenantId)
+                || (allowed != AllTenants && !string.Equals(allowed, tenantId, StringComparison.Ordinal)))
             {
                 return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
                     detail: "No such tenant.");

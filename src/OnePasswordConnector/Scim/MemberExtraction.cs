@@ -79,7 +79,7 @@ internal static class MemberExtraction
                 {
                     id = reader.TokenType == JsonTokenType.String ? reader.GetString() : Encoding.UTF8.GetString(reader.ValueSpan);
                 }
-                else if (isType && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("Group"u8))
+                else if (isType && reader.TokenType == JsonTokenType.String && string.Equals(reader.GetString(), "Group", StringComparison.OrdinalIgnoreCase))
                 {
                     type = "Group";
                 }

@@ -99,6 +99,10 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
                 }
 
                 length += read;
+                if (length > maxResponseBytes)
+                {
+                    throw TooLarge(uri);
+                }
             }
         }
         catch (Exception ex)

@@ -172,12 +172,13 @@ internal sealed record ScimGroup(
             SHA256.HashData(Encoding.UTF8.GetBytes(raw)));
     }
 
-    private static List<ScimMember> ReadMembers(JsonElement value)
+    /// <summary>Null unless the value is an array: <c>"members": null</c> says nothing about who the members are.</summary>
+    private static List<ScimMember>? ReadMembers(JsonElement value)
     {
         var members = new List<ScimMember>();
         if (value.ValueKind != JsonValueKind.Array)
         {
-            return members;
+            return null;
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -85,6 +85,8 @@ internal static class ScimSetup
         return new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
+            // A proxy would make the connect-time SSRF check see the proxy's address instead of the bridge's.
+            UseProxy = false,
             UseCookies = false,
             AutomaticDecompression = System.Net.DecompressionMethods.All,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),

@@ -191,23 +191,28 @@ internal sealed class SyncCoordinator(
             while (!lease.IsCancellationRequested)
             {
                 await Task.Delay(every, time, lease.Token);
-                await using var renew = db.CreateCommand(SyncSql.RenewLease);
-                renew.Parameters.AddWithValue("expires", time.GetUtcNow().AddSeconds(options.Value.LeaseSeconds));
-                renew.Parameters.AddWithValue("c", connectionId);
-                renew.Parameters.AddWithValue("owner", Owner);
-                if (await renew.ExecuteNonQueryAsync(lease.Token) == 0)
+                try
                 {
-                    logger.LogWarning("Lost the lease on connection {ConnectionId}; stopping its sync", connectionId);
-                    await lease.CancelAsync();
+                    await using var renew = db.CreateCommand(SyncSql.RenewLease);
+                    renew.Parameters.AddWithValue("expires", time.GetUtcNow().AddSeconds(options.Value.LeaseSeconds));
+                    renew.Parameters.AddWithValue("c", connectionId);
+                    renew.Parameters.AddWithValue("owner", Owner);
+                    if (await renew.ExecuteNonQueryAsync(lease.Token) == 0)
+                    {
+                        logger.LogWarning("Lost the lease on connection {ConnectionId}; stopping its sync", connectionId);
+                        await lease.CancelAsync();
+                    }
+                }
+                catch (NpgsqlException ex)
+                {
+                    // Keep trying: giving up would let the lease expire under a running sync and another replica
+                    // start a second one.
+                    logger.LogWarning("Could not renew the lease on connection {ConnectionId} this time: {Error}", connectionId, ex.Message);
                 }
             }
         }
         catch (OperationCanceledException)
         {
-        }
-        catch (NpgsqlException ex)
-        {
-            logger.LogWarning("Could not renew the lease on connection {ConnectionId}: {Error}", connectionId, ex.Message);
         }
     }
 

@@ -53,7 +53,7 @@ internal sealed class SyncRunner(
                 await beating;
                 await CompleteAsync(session, runId, connection, counts, progress, report, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-                await Execute(session, SyncSql.AnalyzeDirectory, cancellationToken);
+                await AfterCommitAsync(session, SyncSql.AnalyzeDirectory, cancellationToken);
             }
             else
             {
@@ -65,7 +65,7 @@ internal sealed class SyncRunner(
                 await heartbeat.CancelAsync();
                 await beating;
                 await MergeAsync(session, runId, connection, counts, progress, report, cancellationToken);
-                await Execute(session, SyncSql.DropStaging, CancellationToken.None);
+                await AfterCommitAsync(session, SyncSql.DropStaging, CancellationToken.None);
             }
 
             logger.LogInformation(
@@ -135,23 +135,33 @@ internal sealed class SyncRunner(
         BridgeReport report, CancellationToken cancellationToken)
     {
         var now = Microseconds(time.GetUtcNow());
-        await using (var complete = Parameters(new NpgsqlCommand(SyncSql.CompleteRun, session), runId, connection))
+        await using (var run = Parameters(new NpgsqlCommand(SyncSql.CompleteRun, session), runId, connection))
+        {
+            run.Parameters.AddWithValue("finished", now);
+            run.Parameters.AddWithValue("pages", progress.Pages);
+            run.Parameters.AddWithValue("resources", progress.Resources);
+            run.Parameters.AddWithValue("users_seen", counts.UsersSeen);
+            run.Parameters.AddWithValue("users_added", counts.UsersAdded);
+            run.Parameters.AddWithValue("users_changed", counts.UsersChanged);
+            run.Parameters.AddWithValue("users_removed", counts.UsersRemoved);
+            run.Parameters.AddWithValue("groups_seen", counts.GroupsSeen);
+            run.Parameters.AddWithValue("groups_added", counts.GroupsAdded);
+            run.Parameters.AddWithValue("groups_changed", counts.GroupsChanged);
+            run.Parameters.AddWithValue("groups_removed", counts.GroupsRemoved);
+            run.Parameters.AddWithValue("memberships_seen", counts.MembershipsSeen);
+            run.Parameters.AddWithValue("memberships_added", counts.MembershipsAdded);
+            run.Parameters.AddWithValue("memberships_removed", counts.MembershipsRemoved);
+            run.Parameters.AddWithValue("change_events", counts.ChangeEvents);
+            if (await run.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                throw new InvalidOperationException(
+                    "The run was marked abandoned while it ran (its lease expired) and another may have replaced it; its merge is rolled back.");
+            }
+        }
+
+        await using (var complete = Parameters(new NpgsqlCommand(SyncSql.CompleteConnection, session), runId, connection))
         {
             complete.Parameters.AddWithValue("finished", now);
-            complete.Parameters.AddWithValue("pages", progress.Pages);
-            complete.Parameters.AddWithValue("resources", progress.Resources);
-            complete.Parameters.AddWithValue("users_seen", counts.UsersSeen);
-            complete.Parameters.AddWithValue("users_added", counts.UsersAdded);
-            complete.Parameters.AddWithValue("users_changed", counts.UsersChanged);
-            complete.Parameters.AddWithValue("users_removed", counts.UsersRemoved);
-            complete.Parameters.AddWithValue("groups_seen", counts.GroupsSeen);
-            complete.Parameters.AddWithValue("groups_added", counts.GroupsAdded);
-            complete.Parameters.AddWithValue("groups_changed", counts.GroupsChanged);
-            complete.Parameters.AddWithValue("groups_removed", counts.GroupsRemoved);
-            complete.Parameters.AddWithValue("memberships_seen", counts.MembershipsSeen);
-            complete.Parameters.AddWithValue("memberships_added", counts.MembershipsAdded);
-            complete.Parameters.AddWithValue("memberships_removed", counts.MembershipsRemoved);
-            complete.Parameters.AddWithValue("change_events", counts.ChangeEvents);
             complete.Parameters.AddWithValue("next", schedule.Next(now, connection.SyncIntervalMinutes));
             complete.Parameters.Add(new NpgsqlParameter("version", NpgsqlDbType.Text) { Value = (object?)report.Version ?? DBNull.Value });
             await complete.ExecuteNonQueryAsync(cancellationToken);
@@ -337,6 +347,19 @@ internal sealed class SyncRunner(
         }
 
         return (reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2));
+    }
+
+    /// <summary>Housekeeping after the run committed: its failure must not turn a succeeded run into a failed one.</summary>
+    private async Task AfterCommitAsync(NpgsqlConnection session, string sql, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Execute(session, sql, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or InvalidOperationException)
+        {
+            logger.LogWarning("Housekeeping after a committed sync did not finish ({Reason}); the sync stands", ex.GetType().Name);
+        }
     }
 
     private static async Task Execute(NpgsqlConnection session, string sql, CancellationToken cancellationToken)

@@ -244,7 +244,11 @@ internal static class SyncSql
             groups_seen = @groups_seen, groups_added = @groups_added, groups_changed = @groups_changed, groups_removed = @groups_removed,
             memberships_seen = @memberships_seen, memberships_added = @memberships_added, memberships_removed = @memberships_removed,
             change_events = @change_events
-        WHERE id = @r;
+        WHERE id = @r AND status = 'running'
+        """;
+
+    /// <summary>Only after <see cref="CompleteRun"/> found the run still running: a run abandoned and replaced never commits.</summary>
+    public const string CompleteConnection = """
         UPDATE connections SET status = 'healthy', last_error = NULL, consecutive_failures = 0, last_sync_run_id = @r,
             last_sync_status = 'succeeded', last_sync_finished_at = @finished, last_successful_sync_at = @finished, next_sync_at = @next,
             bridge_version = COALESCE(@version, bridge_version),
@@ -265,7 +269,7 @@ internal static class SyncSql
             lease_owner = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_owner END,
             lease_expires_at = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_expires_at END,
             updated_at = @t
-        WHERE id = @c AND last_sync_run_id = @r;
+        WHERE id = @c AND last_sync_run_id = @r AND EXISTS (SELECT 1 FROM sync_runs WHERE id = @r AND status = @status AND finished_at = @t);
         """;
 
     public const string Progress = "UPDATE sync_runs SET pages_read = @pages, resources_read = @resources WHERE id = @r AND status = 'running'";

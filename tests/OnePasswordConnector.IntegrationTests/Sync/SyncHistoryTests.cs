@@ -76,6 +76,25 @@ public sealed class SyncHistoryTests(SyncApp app) : IClassFixture<SyncApp>
     }
 
     [Fact]
+    public async Task A_group_whose_members_come_as_null_keeps_its_memberships()
+    {
+        var engineering = ScimPayload.Group("gbbbbbbbbbbbbbbbbbbbbbbbbb", "Engineering", "UAAAAAAAAAAAAAAAAAAAAAAAAA", "UBBBBBBBBBBBBBBBBBBBBBBBBB");
+        using var bridge = Bridge([Ada(), Grace()], [engineering]);
+        var id = await app.RegisterAsync(bridge);
+        await app.SyncAsync(id);
+        var nullMembers = ScimPayload.Group("gbbbbbbbbbbbbbbbbbbbbbbbbb", "Engineering");
+        nullMembers["members"] = null;
+        Reserve(bridge, [Ada(), Grace()], [nullMembers]);
+        bridge.Authorized("/scim/Groups/gbbbbbbbbbbbbbbbbbbbbbbbbb", priority: 5).RespondWith(FakeBridge.Json(200, nullMembers));
+
+        var run = await app.SyncAsync(id);
+
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        Assert.Equal(2, (await app.CurrentMembershipsAsync(id)).Count);
+        Assert.Empty(await app.ChangeEventsAsync(id, run.GetProperty("id").GetGuid()));
+    }
+
+    [Fact]
     public async Task Members_of_a_group_the_bridge_stops_listing_members_for_are_kept_not_removed()
     {
         var engineering = ScimPayload.Group("gbbbbbbbbbbbbbbbbbbbbbbbbb", "Engineering", "UAAAAAAAAAAAAAAAAAAAAAAAAA", "UBBBBBBBBBBBBBBBBBBBBBBBBB");
