@@ -19,6 +19,7 @@ internal sealed class SyncCoordinator(
 {
     private readonly ConcurrentDictionary<Guid, RunningSync> running = new();
     private readonly CancellationTokenSource stopping = new();
+    private int disposed;
 
     /// <summary>This replica's name on the leases it holds.</summary>
     public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
@@ -236,13 +237,29 @@ internal sealed class SyncCoordinator(
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => stopping.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        {
+            stopping.Dispose();
+        }
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // A host can be stopped again after its services were disposed (a test fixture disposed twice, say).
+        if (Volatile.Read(ref disposed) == 1)
+        {
+            return;
+        }
+
         try
         {
             await stopping.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
         }
         catch (AggregateException ex)
         {

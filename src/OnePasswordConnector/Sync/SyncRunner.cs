@@ -26,8 +26,21 @@ internal sealed class SyncRunner(
 
     public async Task<SyncRunStatus> RunAsync(Guid runId, Guid connectionId, CancellationToken cancellationToken)
     {
-        var connection = await LoadConnectionAsync(connectionId, runId, cancellationToken);
         var startedAt = time.GetTimestamp();
+        ConnectionSnapshot connection;
+        try
+        {
+            connection = await LoadConnectionAsync(connectionId, runId, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            db.Clear();
+            logger.LogWarning("Sync {RunId} of connection {ConnectionId} could not begin: the database failed ({Error})", runId, connectionId, ex.Message);
+            await RecordAsync(runId, $"The database failed before the sync began: {ex.Message}");
+            metrics.Failed("database", time.GetElapsedTime(startedAt), 0);
+            return SyncRunStatus.Failed;
+        }
+
         var progress = new SyncProgress();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(TimeSpan.FromMinutes(options.Value.BudgetMinutes));
@@ -347,6 +360,32 @@ internal sealed class SyncRunner(
         }
 
         return (reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2));
+    }
+
+    /// <summary>Ends a run that never got its connection's details, retrying while the database comes back.</summary>
+    private async Task RecordAsync(Guid runId, string error)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var command = db.CreateCommand(SyncSql.FailRunEarly);
+                command.Parameters.AddWithValue("r", runId);
+                command.Parameters.AddWithValue("t", Microseconds(time.GetUtcNow()));
+                command.Parameters.AddWithValue("error", error);
+                await command.ExecuteNonQueryAsync(CancellationToken.None);
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException && attempt < 7)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt - 1)), time, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                logger.LogError(ex, "Could not record the end of sync {RunId}; its lease will expire and it will be marked abandoned", runId);
+                return;
+            }
+        }
     }
 
     /// <summary>Housekeeping after the run committed: its failure must not turn a succeeded run into a failed one.</summary>

@@ -272,6 +272,15 @@ internal static class SyncSql
         WHERE id = @c AND last_sync_run_id = @r AND EXISTS (SELECT 1 FROM sync_runs WHERE id = @r AND status = @status AND finished_at = @t);
         """;
 
+    /// <summary>A run that failed before it could read its connection: the connection's schedule is left as it was.</summary>
+    public const string FailRunEarly = """
+        UPDATE sync_runs SET status = 'failed', finished_at = @t, error = @error WHERE id = @r AND status = 'running';
+        UPDATE connections c SET last_sync_status = 'failed', last_sync_finished_at = @t, last_error = @error,
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = @t
+        FROM sync_runs r
+        WHERE r.id = @r AND c.id = r.connection_id AND c.last_sync_run_id = @r AND c.lease_owner = r.owner;
+        """;
+
     public const string Progress = "UPDATE sync_runs SET pages_read = @pages, resources_read = @resources WHERE id = @r AND status = 'running'";
 
     public const string InsertProvisioningReport = """
