@@ -88,21 +88,8 @@ internal static class AccessReviewApi
         command.Add("after_key", NpgsqlDbType.Text, after?[0]);
         command.Add("after_id", NpgsqlDbType.Text, after?[1]);
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        var rows = new List<(UserResponse User, string Key)>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add((ReadUser(reader), reader.GetString(14)));
-            }
-        }
-
-        string? next = null;
-        if (rows.Count > take)
-        {
-            rows.RemoveAt(take);
-            next = QueryParameters.EncodeCursor("users:" + sort, rows[^1].Key, rows[^1].User.Id);
-        }
+        var (rows, next) = await ReadPageAsync(command, take, reader => (User: ReadUser(reader), Key: reader.GetString(14)),
+            last => QueryParameters.EncodeCursor("users:" + sort, last.Key, last.User.Id), cancellationToken);
 
         return TypedResults.Ok(new PageResponse<UserResponse>(rows.ConvertAll(r => r.User), next, scope.At));
     }
@@ -171,21 +158,9 @@ internal static class AccessReviewApi
         command.Add("after_key", NpgsqlDbType.Text, after?[0]);
         command.Add("after_id", NpgsqlDbType.Text, after?[1]);
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        var rows = new List<GroupResponse>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(new GroupResponse(reader.GetString(0), reader.GetString(1), reader.GetInt32(3), reader.GetFieldValue<DateTimeOffset>(2)));
-            }
-        }
-
-        string? next = null;
-        if (rows.Count > take)
-        {
-            rows.RemoveAt(take);
-            next = QueryParameters.EncodeCursor("groups", rows[^1].DisplayName, rows[^1].Id);
-        }
+        var (rows, next) = await ReadPageAsync(command, take,
+            reader => new GroupResponse(reader.GetString(0), reader.GetString(1), reader.GetInt32(3), reader.GetFieldValue<DateTimeOffset>(2)),
+            last => QueryParameters.EncodeCursor("groups", last.DisplayName, last.Id), cancellationToken);
 
         return TypedResults.Ok(new PageResponse<GroupResponse>(rows, next, scope.At));
     }
@@ -230,22 +205,10 @@ internal static class AccessReviewApi
         command.Add("after_key", NpgsqlDbType.Text, after?[0]);
         command.Add("after_id", NpgsqlDbType.Text, after?[1]);
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        var rows = new List<MemberResponse>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(new MemberResponse(reader.GetString(0), reader.GetString(1), NullableString(reader, 2), NullableString(reader, 3),
-                    reader.GetBoolean(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)));
-            }
-        }
-
-        string? next = null;
-        if (rows.Count > take)
-        {
-            rows.RemoveAt(take);
-            next = QueryParameters.EncodeCursor("members", rows[^1].UserName, rows[^1].Id);
-        }
+        var (rows, next) = await ReadPageAsync(command, take,
+            reader => new MemberResponse(reader.GetString(0), reader.GetString(1), NullableString(reader, 2), NullableString(reader, 3),
+                reader.GetBoolean(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)),
+            last => QueryParameters.EncodeCursor("members", last.UserName, last.Id), cancellationToken);
 
         return TypedResults.Ok(new PageResponse<MemberResponse>(rows, next, scope.At));
     }
@@ -338,21 +301,8 @@ internal static class AccessReviewApi
 
         await using var connection = await data.OpenConnectionAsync(cancellationToken);
         await using var command = AccessReviewCommand(connection, scope, after, take + 1);
-        var rows = new List<AccessReviewRow>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(ReadAccessReviewRow(reader));
-            }
-        }
-
-        string? next = null;
-        if (rows.Count > take)
-        {
-            rows.RemoveAt(take);
-            next = QueryParameters.EncodeCursor("access-review", rows[^1].UserName, rows[^1].UserId, rows[^1].GroupId ?? "");
-        }
+        var (rows, next) = await ReadPageAsync(command, take, ReadAccessReviewRow,
+            last => QueryParameters.EncodeCursor("access-review", last.UserName, last.UserId, last.GroupId ?? ""), cancellationToken);
 
         return TypedResults.Ok(new PageResponse<AccessReviewRow>(rows, next, scope.At));
     }
@@ -418,6 +368,28 @@ internal static class AccessReviewApi
     }
 
     /// <summary>The connection an access-review request reads, and the sync instant it reads as of (null: now).</summary>
+    /// <summary>Reads up to <paramref name="take"/> + 1 rows: the extra row only says that another page follows.</summary>
+    private static async Task<(List<T> Rows, string? Next)> ReadPageAsync<T>(
+        NpgsqlCommand command, int take, Func<NpgsqlDataReader, T> read, Func<T, string> cursor, CancellationToken cancellationToken)
+    {
+        var rows = new List<T>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(read(reader));
+            }
+        }
+
+        if (rows.Count <= take)
+        {
+            return (rows, null);
+        }
+
+        rows.RemoveAt(take);
+        return (rows, cursor(rows[^1]));
+    }
+
     internal sealed record Scope(Connection Connection, DateTimeOffset? At, DateTimeOffset? ValidAt = null);
 
     private static async Task<(Scope? Scope, ProblemHttpResult? Problem)> ScopeAsync(
