@@ -105,6 +105,16 @@ public static class ScimPayload
         };
     }
 
+    /// <summary>Five people with ids U…1 to U…5 in id order, the team paging and fault scenarios page over two at a time.</summary>
+    public static JsonObject[] TeamOfFive() =>
+    [
+        User("U0000000000000000000000001", "ada@example.org", "Ada", "Lovelace"),
+        User("U0000000000000000000000002", "grace@example.org", "Grace", "Hopper"),
+        User("U0000000000000000000000003", "linus@example.org", "Linus", "Torvalds"),
+        User("U0000000000000000000000004", "ken@example.org", "Ken", "Thompson"),
+        User("U0000000000000000000000005", "barbara@example.org", "Barbara", "Liskov"),
+    ];
+
     public static JsonObject Group(string id, string displayName, params string[] memberIds)
     {
         var members = new JsonArray();

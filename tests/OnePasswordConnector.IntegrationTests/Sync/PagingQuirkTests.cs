@@ -12,14 +12,7 @@ namespace OnePasswordConnector.IntegrationTests.Sync;
 /// </summary>
 public sealed class PagingQuirkTests(SyncApp app) : IClassFixture<SyncApp>
 {
-    private static readonly JsonObject[] Team =
-    [
-        ScimPayload.User("U0000000000000000000000001", "ada@example.org", "Ada", "Lovelace"),
-        ScimPayload.User("U0000000000000000000000002", "grace@example.org", "Grace", "Hopper"),
-        ScimPayload.User("U0000000000000000000000003", "linus@example.org", "Linus", "Torvalds"),
-        ScimPayload.User("U0000000000000000000000004", "ken@example.org", "Ken", "Thompson"),
-        ScimPayload.User("U0000000000000000000000005", "barbara@example.org", "Barbara", "Liskov"),
-    ];
+    private static readonly JsonObject[] Team = ScimPayload.TeamOfFive();
 
     private static readonly string[] TeamIds = [.. Team.Select(u => (string)u["id"]!)];
 
