@@ -46,6 +46,11 @@ internal sealed class SyncRunner(
         budget.CancelAfter(TimeSpan.FromMinutes(options.Value.BudgetMinutes));
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(budget.Token);
         var beating = HeartbeatAsync(runId, progress, heartbeat.Token);
+        async Task StopHeartbeatAsync()
+        {
+            await StopHeartbeatAsync();
+        }
+
         var report = new BridgeReport();
         try
         {
@@ -62,8 +67,7 @@ internal sealed class SyncRunner(
                 await using var transaction = await session.BeginTransactionAsync(budget.Token);
                 counts = await staging.StageAsync(session, new StoredDirectory(), StageTarget.Baseline(connection.Id, connection.RunStartedAt), budget.Token);
                 report.PrivilegedGroups = [.. counts.PrivilegedGroups];
-                await heartbeat.CancelAsync();
-                await beating;
+                await StopHeartbeatAsync();
                 await CompleteAsync(session, runId, connection, counts, progress, report, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 await AfterCommitAsync(session, SyncSql.AnalyzeDirectory, cancellationToken);
@@ -75,8 +79,7 @@ internal sealed class SyncRunner(
                 counts = await staging.StageAsync(session, stored, StageTarget.Staging, budget.Token);
                 report.PrivilegedGroups = [.. counts.PrivilegedGroups];
                 await Execute(session, SyncSql.AnalyzeStaging, budget.Token);
-                await heartbeat.CancelAsync();
-                await beating;
+                await StopHeartbeatAsync();
                 await MergeAsync(session, runId, connection, counts, progress, report, cancellationToken);
                 await AfterCommitAsync(session, SyncSql.DropStaging, CancellationToken.None);
             }
@@ -89,8 +92,7 @@ internal sealed class SyncRunner(
         }
         catch (Exception ex) when (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
-            await heartbeat.CancelAsync();
-            await beating;
+            await StopHeartbeatAsync();
             logger.LogWarning("Sync {RunId} of connection {ConnectionId} was cancelled", runId, connectionId);
             await FailAsync(runId, connection, SyncRunStatus.Cancelled, "The sync was cancelled (the service was stopping).", null, progress, report);
             metrics.Failed("cancelled", time.GetElapsedTime(startedAt), progress.Resources);
@@ -98,8 +100,7 @@ internal sealed class SyncRunner(
         }
         catch (Exception ex)
         {
-            await heartbeat.CancelAsync();
-            await beating;
+            await StopHeartbeatAsync();
             if (ex is NpgsqlException)
             {
                 // After a database restart or failover every idle pooled connection is dead; drop them all.
@@ -207,56 +208,38 @@ internal sealed class SyncRunner(
         var next = status == SyncRunStatus.Cancelled
             ? now
             : schedule.Backoff(now, connection.ConsecutiveFailures + 1, connection.SyncIntervalMinutes);
-        // The database may be what failed: keep trying for about a minute, so the run ends 'failed' rather than
-        // waiting for its lease to expire and be marked abandoned.
-        for (var attempt = 1; ; attempt++)
+        var recorded = await RecordEndAsync(runId, async () =>
         {
-            try
+            await using var session = await db.OpenConnectionAsync(CancellationToken.None);
+            await using var transaction = await session.BeginTransactionAsync(CancellationToken.None);
+            await using (var command = new NpgsqlCommand(SyncSql.FailRun, session))
             {
-                await using var session = await db.OpenConnectionAsync(CancellationToken.None);
-                await using var transaction = await session.BeginTransactionAsync(CancellationToken.None);
-                await using (var command = new NpgsqlCommand(SyncSql.FailRun, session))
-                {
-                    command.Parameters.AddWithValue("r", runId);
-                    command.Parameters.AddWithValue("c", connection.Id);
-                    command.Parameters.AddWithValue("t", now);
-                    command.Parameters.AddWithValue("status", status.ToString().ToLowerInvariant());
-                    command.Parameters.AddWithValue("connection_status", connectionStatus);
-                    command.Parameters.AddWithValue("error", error);
-                    command.Parameters.AddWithValue("pages", progress.Pages);
-                    command.Parameters.AddWithValue("resources", progress.Resources);
-                    command.Parameters.AddWithValue("next", next);
-                    await command.ExecuteNonQueryAsync(CancellationToken.None);
-                }
-
-                await InsertReportAsync(session, runId, connection.Id, now, report with
-                {
-                    Verdict = status.ToString().ToLowerInvariant(),
-                    Error = error,
-                    TokenAccepted = unauthorized ? false : report.TokenAccepted,
-                    Reachable = report.Reachable || failure is not (BridgeFailure.Unreachable or BridgeFailure.Timeout or BridgeFailure.BlockedAddress),
-                }, CancellationToken.None);
-                await transaction.CommitAsync(CancellationToken.None);
-                if (status == SyncRunStatus.Failed)
-                {
-                    logger.LogInformation(
-                        "Connection {ConnectionId} backs off until {NextSyncAt} after {ConsecutiveFailures} consecutive failures (status {ConnectionStatus})",
-                        connection.Id, next, connection.ConsecutiveFailures + 1, connectionStatus);
-                }
-
-                return;
+                command.Parameters.AddWithValue("r", runId);
+                command.Parameters.AddWithValue("c", connection.Id);
+                command.Parameters.AddWithValue("t", now);
+                command.Parameters.AddWithValue("status", status.ToString().ToLowerInvariant());
+                command.Parameters.AddWithValue("connection_status", connectionStatus);
+                command.Parameters.AddWithValue("error", error);
+                command.Parameters.AddWithValue("pages", progress.Pages);
+                command.Parameters.AddWithValue("resources", progress.Resources);
+                command.Parameters.AddWithValue("next", next);
+                await command.ExecuteNonQueryAsync(CancellationToken.None);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+
+            await InsertReportAsync(session, runId, connection.Id, now, report with
             {
-                if (attempt >= 7)
-                {
-                    logger.LogError(ex, "Could not record the end of sync {RunId}; its lease will expire and it will be marked abandoned", runId);
-                    return;
-                }
-
-                logger.LogWarning("Could not record the end of sync {RunId} yet (attempt {Attempt}): {Error}", runId, attempt, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt - 1)), time, CancellationToken.None);
-            }
+                Verdict = status.ToString().ToLowerInvariant(),
+                Error = error,
+                TokenAccepted = unauthorized ? false : report.TokenAccepted,
+                Reachable = report.Reachable || failure is not (BridgeFailure.Unreachable or BridgeFailure.Timeout or BridgeFailure.BlockedAddress),
+            }, CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+        });
+        if (recorded && status == SyncRunStatus.Failed)
+        {
+            logger.LogInformation(
+                "Connection {ConnectionId} backs off until {NextSyncAt} after {ConsecutiveFailures} consecutive failures (status {ConnectionStatus})",
+                connection.Id, next, connection.ConsecutiveFailures + 1, connectionStatus);
         }
     }
 
@@ -362,28 +345,39 @@ internal sealed class SyncRunner(
         return (reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2));
     }
 
-    /// <summary>Ends a run that never got its connection's details, retrying while the database comes back.</summary>
-    private async Task RecordAsync(Guid runId, string error)
+    /// <summary>Ends a run that never got its connection's details.</summary>
+    private Task<bool> RecordAsync(Guid runId, string error) => RecordEndAsync(runId, async () =>
+    {
+        await using var command = db.CreateCommand(SyncSql.FailRunEarly);
+        command.Parameters.AddWithValue("r", runId);
+        command.Parameters.AddWithValue("t", Microseconds(time.GetUtcNow()));
+        command.Parameters.AddWithValue("error", error);
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
+    });
+
+    /// <summary>
+    /// Records how a run ended. The database may be what failed: keep trying for about a minute, so the run ends
+    /// 'failed' rather than waiting for its lease to expire and be marked abandoned. False when it never got through.
+    /// </summary>
+    private async Task<bool> RecordEndAsync(Guid runId, Func<Task> record)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await using var command = db.CreateCommand(SyncSql.FailRunEarly);
-                command.Parameters.AddWithValue("r", runId);
-                command.Parameters.AddWithValue("t", Microseconds(time.GetUtcNow()));
-                command.Parameters.AddWithValue("error", error);
-                await command.ExecuteNonQueryAsync(CancellationToken.None);
-                return;
+                await record();
+                return true;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException && attempt < 7)
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
+                if (attempt >= 7)
+                {
+                    logger.LogError(ex, "Could not record the end of sync {RunId}; its lease will expire and it will be marked abandoned", runId);
+                    return false;
+                }
+
+                logger.LogWarning("Could not record the end of sync {RunId} yet (attempt {Attempt}): {Error}", runId, attempt, ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt - 1)), time, CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-            {
-                logger.LogError(ex, "Could not record the end of sync {RunId}; its lease will expire and it will be marked abandoned", runId);
-                return;
             }
         }
     }
