@@ -48,7 +48,8 @@ internal sealed class SyncRunner(
         var beating = HeartbeatAsync(runId, progress, heartbeat.Token);
         async Task StopHeartbeatAsync()
         {
-            await StopHeartbeatAsync();
+            await heartbeat.CancelAsync();
+            await beating;
         }
 
         var report = new BridgeReport();
