@@ -32,6 +32,12 @@ internal sealed class Connection
 
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// Set by DELETE: the connection is gone from the API at once, its running sync is told to stop, and its rows are
+    /// purged once no sync holds them (a running sync's transaction would otherwise make the DELETE wait for it).
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; set; }
 }
 
 internal enum ConnectionStatus

@@ -49,6 +49,7 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
             e.HasKey(r => r.Id);
             e.Property(r => r.Trigger).HasLowercaseConversion();
             e.Property(r => r.Status).HasLowercaseConversion();
+            e.Property(r => r.Warnings).HasColumnType("jsonb");
             e.HasOne<Connection>().WithMany().HasForeignKey(r => r.ConnectionId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(r => new { r.ConnectionId, r.StartedAt }).IsDescending(false, true);
             // At most one running sync per connection, whatever replica started it.

@@ -28,6 +28,17 @@ internal sealed class SyncRun
     public int MembershipsRemoved { get; set; }
     public int ChangeEvents { get; set; }
     public string? Error { get; set; }
+
+    /// <summary>Set when an admin cancels the run or its connection is deleted; the replica running it stops.</summary>
+    public DateTimeOffset? CancelRequestedAt { get; set; }
+
+    public string? CancelReason { get; set; }
+
+    /// <summary>Data-quality warnings: how many the run met in all.</summary>
+    public int WarningCount { get; set; }
+
+    /// <summary>The first warnings in full, as a JSON array.</summary>
+    public string? Warnings { get; set; }
 }
 
 internal enum SyncTrigger

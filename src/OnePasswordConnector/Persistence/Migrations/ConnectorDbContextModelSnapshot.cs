@@ -64,6 +64,10 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean")
                         .HasColumnName("enabled");
@@ -569,6 +573,14 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("CancelReason")
+                        .HasColumnType("text")
+                        .HasColumnName("cancel_reason");
+
+                    b.Property<DateTimeOffset?>("CancelRequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cancel_requested_at");
+
                     b.Property<int>("ChangeEvents")
                         .HasColumnType("integer")
                         .HasColumnName("change_events");
@@ -656,6 +668,14 @@ namespace OnePasswordConnector.Persistence.Migrations
                     b.Property<int>("UsersSeen")
                         .HasColumnType("integer")
                         .HasColumnName("users_seen");
+
+                    b.Property<int>("WarningCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("warning_count");
+
+                    b.Property<string>("Warnings")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("warnings");
 
                     b.HasKey("Id")
                         .HasName("pk_sync_runs");
