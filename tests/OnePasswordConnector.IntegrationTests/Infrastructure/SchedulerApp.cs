@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using OnePasswordConnector.Sync;
+using OnePasswordConnector.Hosting;
 
 namespace OnePasswordConnector.IntegrationTests.Infrastructure;
 
