@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using OnePasswordConnector.Sync;
 using OnePasswordConnector.Hosting;
+using OnePasswordConnector.Sync;
 
 namespace OnePasswordConnector.IntegrationTests.Infrastructure;
 
