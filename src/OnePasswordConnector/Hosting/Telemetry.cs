@@ -25,13 +25,13 @@ internal sealed class TelemetryOptions
 
 internal static class Telemetry
 {
-    /// <summary>The sync engine's meter (runs, durations, rows); subscribed here, defined beside the sync.</summary>
-    public const string SyncMeter = "OnePasswordConnector.Sync";
+    /// <summary>Every meter the service defines (the sync's runs and durations, the bridges' retries and circuits), each beside its feature.</summary>
+    public const string ServiceMeters = "OnePasswordConnector.*";
 
     public const string PrometheusPath = "/metrics";
 
     /// <summary>
-    /// Traces and metrics for ASP.NET Core, the bridge HttpClients, Npgsql and the sync meter. The HttpClient
+    /// Traces and metrics for ASP.NET Core, the bridge HttpClients, Npgsql and the service's own meters. The HttpClient
     /// instrumentation records method, URL (query values redacted) and status: never a header, so never the bearer token.
     /// </summary>
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
@@ -60,7 +60,7 @@ internal static class Telemetry
             })
             .WithMetrics(metrics =>
             {
-                metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddNpgsqlInstrumentation().AddMeter(SyncMeter);
+                metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddNpgsqlInstrumentation().AddMeter(ServiceMeters);
                 if (options.OtlpEndpoint is { } endpoint)
                 {
                     metrics.AddOtlpExporter(otlp => otlp.Endpoint = endpoint);

@@ -1,3 +1,5 @@
+using OnePasswordConnector.Hosting;
+
 namespace OnePasswordConnector.Sync;
 
 internal static class SyncSchedule
@@ -8,18 +10,6 @@ internal static class SyncSchedule
         var next = from.AddMinutes(intervalMinutes);
         return next < now ? now : next;
     }
-}
-
-/// <summary>A source of randomness that tests can replace (scheduling jitter).</summary>
-internal interface IJitterSource
-{
-    /// <summary>A number in [0, 1).</summary>
-    double Next();
-}
-
-internal sealed class SharedRandomJitter : IJitterSource
-{
-    public double Next() => Random.Shared.NextDouble();
 }
 
 /// <summary>

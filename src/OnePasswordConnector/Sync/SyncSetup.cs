@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OnePasswordConnector.Hosting;
+
 namespace OnePasswordConnector.Sync;
 
 internal static class SyncSetup
@@ -5,7 +8,7 @@ internal static class SyncSetup
     public static IServiceCollection AddSync(this IServiceCollection services)
     {
         services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IJitterSource, SharedRandomJitter>();
+        services.TryAddSingleton<IJitterSource, SharedRandomJitter>();
         services.AddSingleton<SyncScheduleCalculator>();
         services.AddSingleton<SyncMetrics>();
         services.AddSingleton<SyncRunner>();

@@ -32,6 +32,20 @@ public sealed class TelemetryTests(TelemetryApp app) : IClassFixture<TelemetryAp
         Assert.DoesNotContain("Bearer", metrics, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Metrics_show_the_bridge_resilience_meter_once_a_sync_has_talked_to_a_bridge()
+    {
+        using var bridge = FakeBridge.Healthy();
+        var connectionId = await app.RegisterAsync(bridge);
+        using var admin = app.ClientWithKey(ConnectorApp.AdminKey);
+        await admin.PostAsync($"/api/v1/tenants/{ConnectorApp.Acme}/connections/{connectionId}/syncs", null);
+        using var anonymous = app.ClientWithKey(null);
+
+        var metrics = await ScrapeUntilAsync(anonymous, "bridge_policies");
+
+        Assert.DoesNotContain(bridge.Token, metrics, StringComparison.Ordinal);
+    }
+
     /// <summary>Scrapes /metrics anonymously until every expected metric is there (the exporter caches a scrape briefly).</summary>
     private static async Task<string> ScrapeUntilAsync(HttpClient client, params string[] expected)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Sync;
 
 namespace OnePasswordConnector.IntegrationTests.Infrastructure;
