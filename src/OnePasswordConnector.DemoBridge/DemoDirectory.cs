@@ -22,10 +22,10 @@ public sealed record DemoGroup(
     DateTimeOffset Created,
     DateTimeOffset LastModified);
 
-/// <summary>The SCIM resource types the bridge lists.</summary>
 /// <summary>What <see cref="DemoDirectory.Churn"/> changed.</summary>
 public sealed record ChurnSummary(int Added, int Removed, int Deactivated, int MembershipMoves);
 
+/// <summary>The SCIM resource types the bridge lists.</summary>
 public enum DemoResourceType
 {
     User,

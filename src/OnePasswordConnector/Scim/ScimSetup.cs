@@ -13,7 +13,10 @@ internal sealed class ScimOptions
     [Range(1, 600)]
     public int RequestTimeoutSeconds { get; set; } = 30;
 
-    /// <summary>How long a registration or test probe may take in all.</summary>
+    /// <summary>
+    /// How long each request of a registration or test probe may take. A probe makes several (ServiceProviderConfig on
+    /// each candidate SCIM base, a one-user page, /health, /ping), each with this limit.
+    /// </summary>
     [Range(1, 120)]
     public int ProbeTimeoutSeconds { get; set; } = 15;
 

@@ -6,7 +6,7 @@ using WireMock.ResponseBuilders;
 namespace OnePasswordConnector.IntegrationTests.Sync;
 
 /// <summary>
-/// One scenario per paging quirk real SCIM servers show (shared/scim/README.md). Survivable quirks must still give
+/// One scenario per paging quirk real SCIM servers show. Survivable quirks must still give
 /// the complete directory; the others must fail the run and leave the stored directory as it was.
 /// The service asks for pages of <see cref="SyncApp.PageSize"/> (2).
 /// </summary>
