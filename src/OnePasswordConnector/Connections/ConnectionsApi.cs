@@ -11,12 +11,12 @@ namespace OnePasswordConnector.Connections;
 /// <param name="Name" example="Acme production">A label for people.</param>
 /// <param name="ScimBridgeUrl" example="https://op-scim.example.org">The bridge URL as shown in 1Password. A URL with a path is used as the SCIM base.</param>
 /// <param name="BearerToken">The bridge's bearer token. Checked against the bridge, stored encrypted, never shown again.</param>
-/// <param name="SyncIntervalMinutes" example="1440">Minutes between automatic syncs (15 to 43200). Default 1440 (a day).</param>
+/// <param name="SyncIntervalMinutes" example="1440">Minutes between automatic syncs (15 to 43200), counted from the end of the last sync, plus up to 5 % jitter so that connections registered together do not sync together. Default 1440 (a day).</param>
 public sealed record CreateConnectionRequest(string? Name, string? ScimBridgeUrl, string? BearerToken, int? SyncIntervalMinutes);
 
 /// <summary>Change a connection's settings. Omitted fields stay as they are.</summary>
 /// <param name="Name" example="Acme production (EU)">A new label.</param>
-/// <param name="SyncIntervalMinutes" example="720">Minutes between automatic syncs (15 to 43200); the next sync is rescheduled.</param>
+/// <param name="SyncIntervalMinutes" example="720">Minutes between automatic syncs (15 to 43200), counted from the end of the last sync, plus up to 5 % jitter; the next sync is rescheduled.</param>
 /// <param name="Enabled" example="true">False pauses automatic syncs.</param>
 public sealed record UpdateConnectionRequest(string? Name, int? SyncIntervalMinutes, bool? Enabled);
 

@@ -53,7 +53,7 @@ internal static class SyncsApi
     {
         var group = tenant.MapGroup("/connections/{connectionId:guid}").WithTags("Syncs");
         group.MapPost("/syncs", Start).WithName("StartSync").WithSummary("Start a sync now")
-            .WithDescription("202 with the run's Location; 409 when a sync of this connection is already running.")
+            .WithDescription("202 with the run's Location; 409 when a sync of this connection is already running, with that run's id (runId) and Location.")
             .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/syncs", List).WithName("ListSyncs").WithSummary("List sync runs, newest first");
         group.MapGet("/syncs/{runId:guid}", Get).WithName("GetSync").WithSummary("One sync run, with progress while it runs");
@@ -63,7 +63,8 @@ internal static class SyncsApi
     }
 
     internal static async Task<Results<Accepted<SyncRunResponse>, ProblemHttpResult>> Start(
-        string tenantId, Guid connectionId, ConnectorDbContext db, SyncCoordinator coordinator, CancellationToken cancellationToken)
+        string tenantId, Guid connectionId, ConnectorDbContext db, SyncCoordinator coordinator, HttpContext httpContext,
+        CancellationToken cancellationToken)
     {
         if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is null)
         {
@@ -72,8 +73,19 @@ internal static class SyncsApi
 
         if (await coordinator.TryStartAsync(connectionId, SyncTrigger.Manual, cancellationToken) is not { } runId)
         {
+            // A run is opened in the transaction that takes the lease, so the lease holder's run is the running one; if it
+            // ended a moment ago, its newest run is the one that was in the way.
+            var holder = await db.SyncRuns.AsNoTracking().Where(r => r.ConnectionId == connectionId)
+                .OrderByDescending(r => r.Status == SyncRunStatus.Running).ThenByDescending(r => r.StartedAt).ThenByDescending(r => r.Id)
+                .Select(r => (Guid?)r.Id).FirstOrDefaultAsync(cancellationToken);
+            if (holder is { } running)
+            {
+                httpContext.Response.Headers.Location = $"/api/v1/tenants/{tenantId}/connections/{connectionId}/syncs/{running}";
+            }
+
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A sync is already running",
-                detail: "A sync of this connection is already running. Follow it under .../syncs, or try again when it ends.");
+                detail: "A sync of this connection is already running: follow it at the Location given, or try again when it ends.",
+                extensions: holder is { } id ? new Dictionary<string, object?> { ["runId"] = id } : null);
         }
 
         var run = await db.SyncRuns.AsNoTracking().FirstAsync(r => r.Id == runId, cancellationToken);
