@@ -167,7 +167,7 @@ internal static class ConnectionsApi
         if (request.SyncIntervalMinutes is { } interval && interval != connection.SyncIntervalMinutes)
         {
             connection.SyncIntervalMinutes = interval;
-            connection.NextSyncAt = SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, interval, now);
+            connection.NextSyncAt = NextDue(connection, now);
         }
 
         if (request.Enabled is { } enabled && enabled != connection.Enabled)
@@ -175,7 +175,7 @@ internal static class ConnectionsApi
             connection.Enabled = enabled;
             if (enabled)
             {
-                connection.NextSyncAt = SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, connection.SyncIntervalMinutes, now);
+                connection.NextSyncAt = NextDue(connection, now);
             }
         }
 
@@ -268,6 +268,12 @@ internal static class ConnectionsApi
 
     internal static ProblemHttpResult NotFound() =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "No such connection for this tenant.");
+
+    /// <summary>A connection that never synced successfully is due at once; otherwise an interval after its last sync.</summary>
+    private static DateTimeOffset NextDue(Connection connection, DateTimeOffset now) =>
+        connection.LastSuccessfulSyncAt is null
+            ? now
+            : SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, connection.SyncIntervalMinutes, now);
 
     /// <summary>A token that works again, after a rotation or a passing test, takes the connection back into the schedule.</summary>
     private static void Resume(Connection connection, DateTimeOffset now)
