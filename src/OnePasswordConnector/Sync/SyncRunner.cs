@@ -36,7 +36,7 @@ internal sealed class SyncRunner(
         {
             db.Clear();
             logger.LogWarning("Sync {RunId} of connection {ConnectionId} could not begin: the database failed ({Error})", runId, connectionId, ex.Message);
-            await RecordAsync(runId, $"The database failed before the sync began: {ex.Message}");
+            await RecordAsync(runId, DatabaseUnavailable);
             metrics.Failed("database", time.GetElapsedTime(startedAt), 0);
             return SyncRunStatus.Failed;
         }
@@ -112,16 +112,22 @@ internal sealed class SyncRunner(
             {
                 BridgeException bridge => (bridge.Message, (BridgeFailure?)bridge.Failure),
                 OperationCanceledException => ($"The sync exceeded its time budget of {options.Value.BudgetMinutes} minutes.", BridgeFailure.Timeout),
-                NpgsqlException => ($"The database failed during the sync: {ex.Message}", null),
-                _ => ($"The sync failed with an internal error ({ex.GetType().Name}).", null),
+                PostgresException { SqlState: ['2', '2' or '3', ..] } => (DatabaseRefusedData, null),
+                NpgsqlException => (DatabaseUnavailable, null),
+                _ => (InternalError, null),
             };
             if (ex is BridgeException or OperationCanceledException)
             {
                 logger.LogWarning("Sync {RunId} of connection {ConnectionId} failed ({Failure}): {Error}", runId, connectionId, failure, message);
             }
+            else if (ex is PostgresException database)
+            {
+                logger.LogError(ex, "Sync {RunId} of connection {ConnectionId} failed: the database answered {SqlState}: {DatabaseError}",
+                    runId, connectionId, database.SqlState, database.MessageText);
+            }
             else
             {
-                logger.LogError(ex, "Sync {RunId} of connection {ConnectionId} failed: {Error}", runId, connectionId, message);
+                logger.LogError(ex, "Sync {RunId} of connection {ConnectionId} failed: {Error}", runId, connectionId, ex.Message);
             }
 
             await FailAsync(runId, connection, SyncRunStatus.Failed, message, failure, progress, report);
@@ -401,6 +407,16 @@ internal sealed class SyncRunner(
         await using var command = new NpgsqlCommand(sql, session);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    // What a failed run says, in words for the admin who reads it; the database's own code and text go to the log.
+    private const string DatabaseUnavailable =
+        "The database was unavailable during the sync, so nothing was changed. The next sync tries again; if this keeps happening, check the connector's database.";
+
+    private const string DatabaseRefusedData =
+        "The database refused data this sync read from the bridge, so nothing was changed. Syncs of this connection will fail the same way until it is fixed: give this run's id to the connector's operator, whose log has the details.";
+
+    private const string InternalError =
+        "The sync stopped on an internal error of the connector, so nothing was changed. Give this run's id to the connector's operator, whose log has the details.";
 
     /// <summary>PostgreSQL keeps microseconds; rounding first makes the stored instant equal the one in memory.</summary>
     internal static DateTimeOffset Microseconds(DateTimeOffset value) => new(value.UtcTicks - (value.UtcTicks % 10), TimeSpan.Zero);

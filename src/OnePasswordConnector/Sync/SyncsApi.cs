@@ -49,13 +49,17 @@ public sealed record ProvisioningResponse(
 
 internal static class SyncsApi
 {
+    private const int DefaultLimit = 50;
+    private const int MaxLimit = 1000;
+
     public static RouteGroupBuilder MapSyncsApi(this RouteGroupBuilder tenant)
     {
         var group = tenant.MapGroup("/connections/{connectionId:guid}").WithTags("Syncs");
         group.MapPost("/syncs", Start).WithName("StartSync").WithSummary("Start a sync now")
             .WithDescription("202 with the run's Location; 409 when a sync of this connection is already running.")
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/syncs", List).WithName("ListSyncs").WithSummary("List sync runs, newest first");
+        group.MapGet("/syncs", List).WithName("ListSyncs").WithSummary("List sync runs, newest first")
+            .WithDescription($"400 when limit is outside 1 to {MaxLimit}.");
         group.MapGet("/syncs/{runId:guid}", Get).WithName("GetSync").WithSummary("One sync run, with progress while it runs");
         group.MapGet("/provisioning", Provisioning).WithName("GetProvisioningStatus")
             .WithSummary("The bridge's latest provisioning status: reachability, token, version, health, capabilities");
@@ -80,15 +84,22 @@ internal static class SyncsApi
         return TypedResults.Accepted($"/api/v1/tenants/{tenantId}/connections/{connectionId}/syncs/{runId}", ToResponse(run));
     }
 
-    internal static async Task<Results<Ok<SyncRunResponse[]>, ProblemHttpResult>> List(
+    /// <summary>List sync runs.</summary>
+    /// <param name="limit" example="50">How many runs, newest first: 1 to 1000 (default 50).</param>
+    internal static async Task<Results<Ok<SyncRunResponse[]>, ValidationProblem, ProblemHttpResult>> List(
         string tenantId, Guid connectionId, ConnectorDbContext db, int? limit, CancellationToken cancellationToken)
     {
+        if (limit is < 1 or > MaxLimit)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"The limit must be between 1 and {MaxLimit}."] });
+        }
+
         if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is null)
         {
             return ConnectionsApi.NotFound();
         }
 
-        var take = Math.Clamp(limit ?? 50, 1, 500);
+        var take = limit ?? DefaultLimit;
         var runs = await db.SyncRuns.AsNoTracking().Where(r => r.ConnectionId == connectionId)
             .OrderByDescending(r => r.StartedAt).ThenByDescending(r => r.Id).Take(take).ToListAsync(cancellationToken);
         return TypedResults.Ok(runs.Select(ToResponse).ToArray());
