@@ -249,15 +249,13 @@ internal static class ConnectionsApi
             result.LatencyMs, result.ScimBase?.AbsoluteUri.TrimEnd('/'), result.BridgeVersion, result.TotalUsers, now));
     }
 
-    /// <summary>
-    /// Marks the connection deleted and asks its running sync to stop, without waiting for it: a cascading DELETE would
-    /// wait for the sync's open transaction (it holds key locks on the connection row), while updating non-key columns
-    /// does not. The rows are purged here when no sync holds them, else by the replica whose sync stops, else by a sweep.
-    /// </summary>
     internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
         string tenantId, Guid connectionId, ConnectorDbContext db, SyncCoordinator coordinator, TimeProvider time,
         ILogger<Connection> logger, CancellationToken cancellationToken)
     {
+        // Mark, do not cascade: a running sync's open transaction holds key locks on the connection row, which a DELETE
+        // would wait for and an update of non-key columns does not. The rows are purged here when no sync holds them,
+        // else by the replica whose sync stops, else by the scheduler's sweep.
         var now = SyncRunner.Microseconds(time.GetUtcNow());
         List<Guid> running;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))

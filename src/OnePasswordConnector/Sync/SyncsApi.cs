@@ -88,7 +88,7 @@ internal static class SyncsApi
         return TypedResults.Accepted($"/api/v1/tenants/{tenantId}/connections/{connectionId}/syncs/{runId}", ToResponse(run));
     }
 
-    /// <summary>List sync runs.</summary>
+    /// <summary>List sync runs, newest first</summary>
     /// <param name="limit" example="50">How many runs, newest first: 1 to 1000 (default 50).</param>
     internal static async Task<Results<Ok<SyncRunResponse[]>, ValidationProblem, ProblemHttpResult>> List(
         string tenantId, Guid connectionId, ConnectorDbContext db, int? limit, CancellationToken cancellationToken)
