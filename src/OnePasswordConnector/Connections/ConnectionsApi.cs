@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
 using OnePasswordConnector.Sync;
@@ -79,7 +80,9 @@ internal static class ConnectionsApi
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapPost("/{connectionId:guid}/test", Test).WithName("TestConnection").WithSummary("Probe the bridge now");
         group.MapDelete("/{connectionId:guid}", Delete).WithName("DeleteConnection")
-            .WithSummary("Delete a connection and every row synced for it");
+            .WithSummary("Delete a connection and every row synced for it")
+            .WithDescription("The connection is gone from the API at once and a running sync of it stops within seconds; "
+                + "its synced rows are purged as soon as no sync holds them.");
         return group;
     }
 
@@ -167,7 +170,7 @@ internal static class ConnectionsApi
         if (request.SyncIntervalMinutes is { } interval && interval != connection.SyncIntervalMinutes)
         {
             connection.SyncIntervalMinutes = interval;
-            connection.NextSyncAt = SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, interval, now);
+            connection.NextSyncAt = NextDue(connection, now);
         }
 
         if (request.Enabled is { } enabled && enabled != connection.Enabled)
@@ -175,7 +178,7 @@ internal static class ConnectionsApi
             connection.Enabled = enabled;
             if (enabled)
             {
-                connection.NextSyncAt = SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, connection.SyncIntervalMinutes, now);
+                connection.NextSyncAt = NextDue(connection, now);
             }
         }
 
@@ -247,16 +250,49 @@ internal static class ConnectionsApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string tenantId, Guid connectionId, ConnectorDbContext db, ILogger<Connection> logger, CancellationToken cancellationToken)
+        string tenantId, Guid connectionId, ConnectorDbContext db, SyncCoordinator coordinator, TimeProvider time,
+        ILogger<Connection> logger, CancellationToken cancellationToken)
     {
-        // Synced rows go with the connection through ON DELETE CASCADE, in the same statement.
-        var deleted = await db.Connections.Where(c => c.TenantId == tenantId && c.Id == connectionId).ExecuteDeleteAsync(cancellationToken);
-        if (deleted == 0)
+        // Mark, do not cascade: a running sync's open transaction holds key locks on the connection row, which a DELETE
+        // would wait for and an update of non-key columns does not. The rows are purged here when no sync holds them,
+        // else by the replica whose sync stops, else by the scheduler's sweep.
+        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        List<Guid> running;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            return NotFound();
+            var deleted = await db.Connections.Where(c => c.TenantId == tenantId && c.Id == connectionId)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.DeletedAt, now).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+            if (deleted == 0)
+            {
+                return NotFound();
+            }
+
+            var runs = db.SyncRuns.Where(r => r.ConnectionId == connectionId && r.Status == SyncRunStatus.Running);
+            running = await runs.Select(r => r.Id).ToListAsync(cancellationToken);
+            await runs.Where(r => r.CancelRequestedAt == null).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.CancelRequestedAt, now)
+                .SetProperty(r => r.CancelReason, SyncCoordinator.ConnectionDeletedReason), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
-        logger.LogInformation("Deleted connection {ConnectionId} of tenant {TenantId} and its synced data", connectionId, tenantId);
+        running.ForEach(coordinator.CancelLocally);
+        if (running.Count > 0)
+        {
+            logger.LogInformation("Deleted connection {ConnectionId} of tenant {TenantId}; its running sync {RunIds} was asked to stop and its rows go when it has",
+                connectionId, tenantId, running);
+            return TypedResults.NoContent();
+        }
+
+        logger.LogInformation("Deleted connection {ConnectionId} of tenant {TenantId}", connectionId, tenantId);
+        try
+        {
+            await coordinator.PurgeDeletedAsync(connectionId, cancellationToken);
+        }
+        catch (NpgsqlException ex)
+        {
+            logger.LogWarning("Could not purge deleted connection {ConnectionId} now; the scheduler's sweep will: {Error}", connectionId, ex.Message);
+        }
+
         return TypedResults.NoContent();
     }
 
@@ -268,6 +304,12 @@ internal static class ConnectionsApi
 
     internal static ProblemHttpResult NotFound() =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "No such connection for this tenant.");
+
+    /// <summary>A connection that never synced successfully is due at once; otherwise an interval after its last sync.</summary>
+    private static DateTimeOffset NextDue(Connection connection, DateTimeOffset now) =>
+        connection.LastSuccessfulSyncAt is null
+            ? now
+            : SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, connection.SyncIntervalMinutes, now);
 
     /// <summary>A token that works again, after a rotation or a passing test, takes the connection back into the schedule.</summary>
     private static void Resume(Connection connection, DateTimeOffset now)

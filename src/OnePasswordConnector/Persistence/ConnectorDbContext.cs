@@ -41,6 +41,8 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
             e.HasIndex(c => new { c.TenantId, c.CreatedAt });
             // The scheduler's claim query: enabled, due, not leased.
             e.HasIndex(c => c.NextSyncAt).HasFilter("enabled");
+            // A deleted connection is gone from the API at once, while its rows wait to be purged.
+            e.HasQueryFilter(c => c.DeletedAt == null);
         });
 
         modelBuilder.Entity<SyncRun>(e =>

@@ -8,6 +8,8 @@ namespace OnePasswordConnector.Sync;
 /// Starts syncs under a lease on the connection row, so that across every replica one connection has at most one
 /// sync at a time, whether started by hand or by the scheduler. Running syncs are cancelled on shutdown and their
 /// leases released; a replica that dies leaves a lease that expires, and its run is then marked abandoned.
+/// A run is also stopped when someone asks through the database (an admin's cancel, or its connection's DELETE), on
+/// whichever replica holds it: each replica checks for such requests about its own runs every second.
 /// </summary>
 internal sealed class SyncCoordinator(
     NpgsqlDataSource db,
@@ -17,8 +19,15 @@ internal sealed class SyncCoordinator(
     TimeProvider time,
     ILogger<SyncCoordinator> logger) : IHostedService, IDisposable
 {
+    public const string ConnectionDeletedReason = "The connection was deleted.";
+    public const string CancelledByAdministratorReason = "Cancelled by an administrator.";
+
+    /// <summary>How often this replica asks the database whether any of its runs should stop: one query for all of them.</summary>
+    internal static readonly TimeSpan CancelCheckInterval = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<Guid, RunningSync> running = new();
     private readonly CancellationTokenSource stopping = new();
+    private Task watching = Task.CompletedTask;
     private int disposed;
 
     /// <summary>This replica's name on the leases it holds.</summary>
@@ -142,8 +151,9 @@ internal sealed class SyncCoordinator(
             metrics.Started(trigger);
 
             // Registered before it starts, so a sync that ends at once still removes itself.
-            var sync = new Task<Task>(() => RunAsync(runId, connectionId));
-            running[runId] = new RunningSync(tenantId, sync.Unwrap());
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+            var sync = new Task<Task>(() => RunAsync(runId, connectionId, stop));
+            running[runId] = new RunningSync(tenantId, connectionId, sync.Unwrap(), stop);
             sync.Start(TaskScheduler.Default);
         }
 
@@ -162,9 +172,8 @@ internal sealed class SyncCoordinator(
         return claims;
     }
 
-    private async Task RunAsync(Guid runId, Guid connectionId)
+    private async Task RunAsync(Guid runId, Guid connectionId, CancellationTokenSource lease)
     {
-        using var lease = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
         var renewing = RenewLeaseAsync(connectionId, lease);
         try
         {
@@ -179,7 +188,114 @@ internal sealed class SyncCoordinator(
             await lease.CancelAsync();
             await renewing;
             await ReleaseAsync(connectionId);
+            await PurgeAfterRunAsync(connectionId);
             running.TryRemove(runId, out _);
+            lease.Dispose();
+        }
+    }
+
+    /// <summary>Stops a run at once if this replica runs it; other replicas notice the request in the database.</summary>
+    public void CancelLocally(Guid runId)
+    {
+        if (running.TryGetValue(runId, out var sync))
+        {
+            Cancel(sync);
+        }
+    }
+
+    /// <summary>
+    /// Purges deleted connections that no sync holds (<paramref name="connectionId"/>, or every one when null) and
+    /// returns how many went.
+    /// </summary>
+    public async Task<int> PurgeDeletedAsync(Guid? connectionId, CancellationToken cancellationToken)
+    {
+        await using var session = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await session.BeginTransactionAsync(cancellationToken);
+        await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '2s'", session, transaction))
+        {
+            await timeout.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var purge = new NpgsqlCommand(SyncSql.PurgeDeleted, session, transaction);
+        purge.Parameters.Add(new NpgsqlParameter("c", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)connectionId ?? DBNull.Value });
+        purge.Parameters.AddWithValue("t", SyncRunner.Microseconds(time.GetUtcNow()));
+        var purged = new List<(Guid, string)>();
+        await using (var reader = await purge.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                purged.Add((reader.GetGuid(0), reader.GetString(1)));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var (id, tenantId) in purged)
+        {
+            logger.LogInformation("Purged deleted connection {ConnectionId} of tenant {TenantId} and its synced data", id, tenantId);
+        }
+
+        return purged.Count;
+    }
+
+    private async Task PurgeAfterRunAsync(Guid connectionId)
+    {
+        try
+        {
+            await PurgeDeletedAsync(connectionId, CancellationToken.None);
+        }
+        catch (NpgsqlException ex)
+        {
+            logger.LogWarning("Could not purge connection {ConnectionId} after its sync; the scheduler's sweep will: {Error}", connectionId, ex.Message);
+        }
+    }
+
+    /// <summary>Stops this replica's runs that an admin cancelled or whose connection was deleted, on any replica.</summary>
+    private async Task WatchCancellationsAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(CancelCheckInterval, time, cancellationToken);
+                var ids = running.Keys.ToArray();
+                if (ids.Length == 0)
+                {
+                    continue;
+                }
+
+                await using var command = db.CreateCommand(SyncSql.CancelRequested);
+                command.Parameters.AddWithValue("ids", ids);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var runId = reader.GetGuid(0);
+                    if (running.TryGetValue(runId, out var sync) && !sync.Stop.IsCancellationRequested)
+                    {
+                        logger.LogInformation("Stopping sync {RunId} of connection {ConnectionId}: it was asked to stop", runId, sync.ConnectionId);
+                        Cancel(sync);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning("Could not check for cancelled syncs this time: {Error}", ex.Message);
+            }
+        }
+    }
+
+    private static void Cancel(RunningSync sync)
+    {
+        try
+        {
+            sync.Stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run ended meanwhile.
         }
     }
 
@@ -235,7 +351,11 @@ internal sealed class SyncCoordinator(
     /// <summary>Waits for running syncs to finish (tests use it; the API never blocks on a sync).</summary>
     public Task WhenIdleAsync() => Task.WhenAll(running.Values.Select(r => r.Task));
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        watching = WatchCancellationsAsync(stopping.Token);
+        return Task.CompletedTask;
+    }
 
     public void Dispose()
     {
@@ -267,8 +387,8 @@ internal sealed class SyncCoordinator(
             logger.LogWarning(ex, "A cancellation callback failed while stopping the running syncs");
         }
 
-        await Task.WhenAny(WhenIdleAsync(), Task.Delay(Timeout.Infinite, cancellationToken));
+        await Task.WhenAny(Task.WhenAll(WhenIdleAsync(), watching), Task.Delay(Timeout.Infinite, cancellationToken));
     }
 
-    private sealed record RunningSync(string TenantId, Task Task);
+    private sealed record RunningSync(string TenantId, Guid ConnectionId, Task Task, CancellationTokenSource Stop);
 }

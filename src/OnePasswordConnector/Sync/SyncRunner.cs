@@ -27,18 +27,33 @@ internal sealed class SyncRunner(
     public async Task<SyncRunStatus> RunAsync(Guid runId, Guid connectionId, CancellationToken cancellationToken)
     {
         var startedAt = time.GetTimestamp();
-        ConnectionSnapshot connection;
+        ConnectionSnapshot? loaded;
         try
         {
-            connection = await LoadConnectionAsync(connectionId, runId, cancellationToken);
+            loaded = await LoadConnectionAsync(connectionId, runId, cancellationToken);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
             db.Clear();
             logger.LogWarning("Sync {RunId} of connection {ConnectionId} could not begin: the database failed ({Error})", runId, connectionId, ex.Message);
-            await RecordAsync(runId, $"The database failed before the sync began: {ex.Message}");
+            await RecordAsync(runId, DatabaseUnavailable);
             metrics.Failed("database", time.GetElapsedTime(startedAt), 0);
             return SyncRunStatus.Failed;
+        }
+
+        if (loaded is not { } connection)
+        {
+            logger.LogInformation("Sync {RunId} of connection {ConnectionId} did not begin: the connection was deleted", runId, connectionId);
+            metrics.Failed("cancelled", time.GetElapsedTime(startedAt), 0);
+            return SyncRunStatus.Cancelled;
+        }
+
+        if (connection.Deleted)
+        {
+            logger.LogInformation("Sync {RunId} of connection {ConnectionId} did not begin: the connection was deleted", runId, connectionId);
+            await FailAsync(runId, connection, SyncRunStatus.Cancelled, SyncCoordinator.ConnectionDeletedReason, null, new SyncProgress(), new BridgeReport());
+            metrics.Failed("cancelled", time.GetElapsedTime(startedAt), 0);
+            return SyncRunStatus.Cancelled;
         }
 
         var progress = new SyncProgress();
@@ -94,8 +109,10 @@ internal sealed class SyncRunner(
         catch (Exception ex) when (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             await StopHeartbeatAsync();
-            logger.LogWarning("Sync {RunId} of connection {ConnectionId} was cancelled", runId, connectionId);
-            await FailAsync(runId, connection, SyncRunStatus.Cancelled, "The sync was cancelled (the service was stopping).", null, progress, report);
+            var requested = await CancelReasonAsync(runId);
+            var reason = requested ?? "The sync was cancelled (the service was stopping).";
+            logger.LogWarning("Sync {RunId} of connection {ConnectionId} was cancelled: {Reason}", runId, connectionId, reason);
+            await FailAsync(runId, connection, SyncRunStatus.Cancelled, reason, null, progress, report, cancelRequested: requested is not null);
             metrics.Failed("cancelled", time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Cancelled;
         }
@@ -108,20 +125,36 @@ internal sealed class SyncRunner(
                 db.Clear();
             }
 
+            if (await ConnectionDeletedAsync(connectionId))
+            {
+                // Whatever failed, it failed because the connection's rows went away under the sync: say so, and stop.
+                logger.LogInformation("Sync {RunId} of connection {ConnectionId} stopped: the connection was deleted ({Error})",
+                    runId, connectionId, ex.Message);
+                await FailAsync(runId, connection, SyncRunStatus.Cancelled, SyncCoordinator.ConnectionDeletedReason, null, progress, report);
+                metrics.Failed("cancelled", time.GetElapsedTime(startedAt), progress.Resources);
+                return SyncRunStatus.Cancelled;
+            }
+
             var (message, failure) = ex switch
             {
                 BridgeException bridge => (bridge.Message, (BridgeFailure?)bridge.Failure),
                 OperationCanceledException => ($"The sync exceeded its time budget of {options.Value.BudgetMinutes} minutes.", BridgeFailure.Timeout),
-                NpgsqlException => ($"The database failed during the sync: {ex.Message}", null),
-                _ => ($"The sync failed with an internal error ({ex.GetType().Name}).", null),
+                PostgresException { SqlState: ['2', '2' or '3', ..] } => (DatabaseRefusedData, null),
+                NpgsqlException => (DatabaseUnavailable, null),
+                _ => (InternalError, null),
             };
             if (ex is BridgeException or OperationCanceledException)
             {
                 logger.LogWarning("Sync {RunId} of connection {ConnectionId} failed ({Failure}): {Error}", runId, connectionId, failure, message);
             }
+            else if (ex is PostgresException database)
+            {
+                logger.LogError(ex, "Sync {RunId} of connection {ConnectionId} failed: the database answered {SqlState}: {DatabaseError}",
+                    runId, connectionId, database.SqlState, database.MessageText);
+            }
             else
             {
-                logger.LogError(ex, "Sync {RunId} of connection {ConnectionId} failed: {Error}", runId, connectionId, message);
+                logger.LogError(ex, "Sync {RunId} of connection {ConnectionId} failed: {Error}", runId, connectionId, ex.Message);
             }
 
             await FailAsync(runId, connection, SyncRunStatus.Failed, message, failure, progress, report);
@@ -199,15 +232,16 @@ internal sealed class SyncRunner(
     }
 
     private async Task FailAsync(Guid runId, ConnectionSnapshot connection, SyncRunStatus status, string error, BridgeFailure? failure,
-        SyncProgress progress, BridgeReport report)
+        SyncProgress progress, BridgeReport report, bool cancelRequested = false)
     {
         var now = Microseconds(time.GetUtcNow());
         var unauthorized = failure == BridgeFailure.Unauthorized;
         var connectionStatus = status == SyncRunStatus.Cancelled
             ? (connection.Status == ConnectionStatus.Pending ? "pending" : connection.Status.ToString().ToLowerInvariant())
             : unauthorized ? "unauthorized" : "failing";
+        // A run cancelled by shutdown is due again at once; one an admin stopped waits for its regular interval.
         var next = status == SyncRunStatus.Cancelled
-            ? now
+            ? cancelRequested ? schedule.Next(now, connection.SyncIntervalMinutes) : now
             : schedule.Backoff(now, connection.ConsecutiveFailures + 1, connection.SyncIntervalMinutes);
         var recorded = await RecordEndAsync(runId, async () =>
         {
@@ -312,11 +346,12 @@ internal sealed class SyncRunner(
         }
     }
 
-    private async Task<ConnectionSnapshot> LoadConnectionAsync(Guid connectionId, Guid runId, CancellationToken cancellationToken)
+    /// <summary>The connection and the run's start; null when either is gone (the connection was deleted and purged).</summary>
+    private async Task<ConnectionSnapshot?> LoadConnectionAsync(Guid connectionId, Guid runId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand("""
             SELECT c.scim_base_url, c.protected_token, c.last_successful_sync_at, c.sync_interval_minutes, c.status, c.consecutive_failures,
-                r.started_at
+                r.started_at, c.deleted_at IS NOT NULL
             FROM connections c JOIN sync_runs r ON r.connection_id = c.id AND r.id = @r
             WHERE c.id = @c
             """);
@@ -325,13 +360,43 @@ internal sealed class SyncRunner(
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
-            throw new InvalidOperationException($"Connection {connectionId} does not exist.");
+            return null;
         }
 
         return new ConnectionSnapshot(
             connectionId, reader.GetString(0), reader.GetString(1),
             reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3),
-            Enum.Parse<ConnectionStatus>(reader.GetString(4), ignoreCase: true), reader.GetInt32(5), reader.GetFieldValue<DateTimeOffset>(6));
+            Enum.Parse<ConnectionStatus>(reader.GetString(4), ignoreCase: true), reader.GetInt32(5), reader.GetFieldValue<DateTimeOffset>(6),
+            reader.GetBoolean(7));
+    }
+
+    /// <summary>Why the run was asked to stop (an admin, or its connection's DELETE); null when nobody asked.</summary>
+    private async Task<string?> CancelReasonAsync(Guid runId)
+    {
+        try
+        {
+            await using var command = db.CreateCommand(SyncSql.CancelReason);
+            command.Parameters.AddWithValue("r", runId);
+            return await command.ExecuteScalarAsync(CancellationToken.None) as string;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<bool> ConnectionDeletedAsync(Guid connectionId)
+    {
+        try
+        {
+            await using var command = db.CreateCommand(SyncSql.ConnectionDeleted);
+            command.Parameters.AddWithValue("c", connectionId);
+            return await command.ExecuteScalarAsync(CancellationToken.None) is true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            return false;
+        }
     }
 
     private static async Task<(int, int, int)> Triple(
@@ -369,6 +434,12 @@ internal sealed class SyncRunner(
                 await record();
                 return true;
             }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+            {
+                // The connection was deleted and purged: the run is gone with it, and retrying cannot bring it back.
+                logger.LogInformation("Sync {RunId} ended after its connection was deleted; there is nothing left to record", runId);
+                return false;
+            }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
                 if (attempt >= 7)
@@ -402,12 +473,22 @@ internal sealed class SyncRunner(
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    // What a failed run says, in words for the admin who reads it; the database's own code and text go to the log.
+    private const string DatabaseUnavailable =
+        "The database was unavailable during the sync, so nothing was changed. The next sync tries again; if this keeps happening, check the connector's database.";
+
+    private const string DatabaseRefusedData =
+        "The database refused data this sync read from the bridge, so nothing was changed. Syncs of this connection will fail the same way until it is fixed: give this run's id to the connector's operator, whose log has the details.";
+
+    private const string InternalError =
+        "The sync stopped on an internal error of the connector, so nothing was changed. Give this run's id to the connector's operator, whose log has the details.";
+
     /// <summary>PostgreSQL keeps microseconds; rounding first makes the stored instant equal the one in memory.</summary>
     internal static DateTimeOffset Microseconds(DateTimeOffset value) => new(value.UtcTicks - (value.UtcTicks % 10), TimeSpan.Zero);
 
     private sealed record ConnectionSnapshot(
         Guid Id, string ScimBaseUrl, string ProtectedToken, DateTimeOffset? LastSuccessfulSyncAt, int SyncIntervalMinutes,
-        ConnectionStatus Status, int ConsecutiveFailures, DateTimeOffset RunStartedAt);
+        ConnectionStatus Status, int ConsecutiveFailures, DateTimeOffset RunStartedAt, bool Deleted);
 
     private sealed record BridgeReport
     {

@@ -3,8 +3,8 @@ using Microsoft.Extensions.Options;
 namespace OnePasswordConnector.Sync;
 
 /// <summary>
-/// Starts scheduled syncs on every replica. Each pass first abandons runs whose replica died (their lease expired), then
-/// claims due connections through <see cref="SyncCoordinator"/>, whose lease makes replicas, and manual and scheduled
+/// Starts scheduled syncs on every replica. Each pass first abandons runs whose replica died (their lease expired) and
+/// purges deleted connections that no sync holds (so a replica that died never leaves them behind), then claims due connections through <see cref="SyncCoordinator"/>, whose lease makes replicas, and manual and scheduled
 /// syncs, mutually exclusive per connection. A busy replica simply claims less: the others take the rest.
 /// </summary>
 internal sealed class SyncScheduler(
@@ -46,13 +46,14 @@ internal sealed class SyncScheduler(
         }
     }
 
-    /// <summary>One pass: abandon dead runs, then start as many due syncs as there are free slots. Returns the runs started.</summary>
+    /// <summary>One pass: abandon dead runs, purge deleted connections, then start as many due syncs as there are free slots. Returns the runs started.</summary>
     internal async Task<IReadOnlyList<Guid>> RunOnceAsync(CancellationToken cancellationToken)
     {
         await pass.WaitAsync(cancellationToken);
         try
         {
             await coordinator.AbandonExpiredAsync(cancellationToken);
+            await coordinator.PurgeDeletedAsync(null, cancellationToken);
             var free = options.Value.MaxConcurrentSyncs - coordinator.RunningCount;
             return free <= 0 ? [] : await coordinator.StartDueAsync(free, options.Value.MaxConcurrentPerTenant, cancellationToken);
         }

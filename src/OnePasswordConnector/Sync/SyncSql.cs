@@ -295,7 +295,7 @@ internal static class SyncSql
     /// <summary>A manual start: take the lease on one connection if nobody holds it. @owner, @expires, @c, @t.</summary>
     public const string ClaimOne = """
         UPDATE connections SET lease_owner = @owner, lease_expires_at = @expires
-        WHERE id = @c AND (lease_owner IS NULL OR lease_expires_at < @t)
+        WHERE id = @c AND deleted_at IS NULL AND (lease_owner IS NULL OR lease_expires_at < @t)
         RETURNING id, tenant_id
         """;
 
@@ -308,7 +308,8 @@ internal static class SyncSql
         WITH ranked AS (
             SELECT id, tenant_id, next_sync_at, row_number() OVER (PARTITION BY tenant_id ORDER BY next_sync_at, id) AS rank
             FROM connections
-            WHERE enabled AND status <> 'unauthorized' AND next_sync_at <= @t AND (lease_owner IS NULL OR lease_expires_at < @t)
+            WHERE enabled AND deleted_at IS NULL AND status <> 'unauthorized' AND next_sync_at <= @t
+                AND (lease_owner IS NULL OR lease_expires_at < @t)
         ), eligible AS (
             SELECT ranked.id FROM ranked
             LEFT JOIN unnest(@busy_tenants::text[], @busy_counts::int[]) AS busy(tenant_id, running) USING (tenant_id)
@@ -316,7 +317,8 @@ internal static class SyncSql
         )
         SELECT c.id, c.tenant_id FROM connections c
         WHERE c.id IN (SELECT id FROM eligible)
-            AND c.enabled AND c.status <> 'unauthorized' AND c.next_sync_at <= @t AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
+            AND c.enabled AND c.deleted_at IS NULL AND c.status <> 'unauthorized' AND c.next_sync_at <= @t
+            AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
         ORDER BY c.next_sync_at, c.id
         LIMIT @slots
         FOR UPDATE OF c SKIP LOCKED
@@ -359,6 +361,29 @@ internal static class SyncSql
         """;
 
     public const string RenewLease = "UPDATE connections SET lease_expires_at = @expires WHERE id = @c AND lease_owner = @owner";
+
+    /// <summary>Which of this replica's running runs (@ids) someone asked to stop: an admin, or the connection's DELETE.</summary>
+    public const string CancelRequested = "SELECT id FROM sync_runs WHERE id = ANY(@ids) AND status = 'running' AND cancel_requested_at IS NOT NULL";
+
+    /// <summary>Why a run was asked to stop (@r); no row or null when nobody asked.</summary>
+    public const string CancelReason = "SELECT cancel_reason FROM sync_runs WHERE id = @r";
+
+    /// <summary>
+    /// Deleted connections (@c, or all when null) that no sync holds any more lose their rows, through ON DELETE CASCADE.
+    /// A connection whose row an open sync transaction still references is skipped, never waited for: a later sweep takes it.
+    /// </summary>
+    public const string PurgeDeleted = """
+        DELETE FROM connections WHERE id IN (
+            SELECT c.id FROM connections c
+            WHERE c.deleted_at IS NOT NULL AND (@c::uuid IS NULL OR c.id = @c::uuid)
+                AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
+                AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.connection_id = c.id AND r.status = 'running')
+            FOR UPDATE SKIP LOCKED)
+        RETURNING id, tenant_id
+        """;
+
+    /// <summary>Whether the connection is gone or deleted. @c.</summary>
+    public const string ConnectionDeleted = "SELECT NOT EXISTS (SELECT 1 FROM connections WHERE id = @c AND deleted_at IS NULL)";
 
     public const string ReleaseLease = "UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @c AND lease_owner = @owner";
 }

@@ -49,14 +49,22 @@ public sealed record ProvisioningResponse(
 
 internal static class SyncsApi
 {
+    private const int DefaultLimit = 50;
+    private const int MaxLimit = 1000;
+
     public static RouteGroupBuilder MapSyncsApi(this RouteGroupBuilder tenant)
     {
         var group = tenant.MapGroup("/connections/{connectionId:guid}").WithTags("Syncs");
         group.MapPost("/syncs", Start).WithName("StartSync").WithSummary("Start a sync now")
             .WithDescription("202 with the run's Location; 409 when a sync of this connection is already running, with that run's id (runId) and Location.")
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/syncs", List).WithName("ListSyncs").WithSummary("List sync runs, newest first");
+        group.MapGet("/syncs", List).WithName("ListSyncs").WithSummary("List sync runs, newest first")
+            .WithDescription($"400 when limit is outside 1 to {MaxLimit}.");
         group.MapGet("/syncs/{runId:guid}", Get).WithName("GetSync").WithSummary("One sync run, with progress while it runs");
+        group.MapPost("/syncs/{runId:guid}/cancel", Cancel).WithName("CancelSync").WithSummary("Stop a running sync")
+            .WithDescription("202 with the run: it stops within seconds, on whichever replica runs it, and ends cancelled with the "
+                + "stored directory as it was before it. 409 when the run has already ended.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/provisioning", Provisioning).WithName("GetProvisioningStatus")
             .WithSummary("The bridge's latest provisioning status: reachability, token, version, health, capabilities");
         return group;
@@ -92,15 +100,22 @@ internal static class SyncsApi
         return TypedResults.Accepted($"/api/v1/tenants/{tenantId}/connections/{connectionId}/syncs/{runId}", ToResponse(run));
     }
 
-    internal static async Task<Results<Ok<SyncRunResponse[]>, ProblemHttpResult>> List(
+    /// <summary>List sync runs, newest first</summary>
+    /// <param name="limit" example="50">How many runs, newest first: 1 to 1000 (default 50).</param>
+    internal static async Task<Results<Ok<SyncRunResponse[]>, ValidationProblem, ProblemHttpResult>> List(
         string tenantId, Guid connectionId, ConnectorDbContext db, int? limit, CancellationToken cancellationToken)
     {
+        if (limit is < 1 or > MaxLimit)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"The limit must be between 1 and {MaxLimit}."] });
+        }
+
         if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is null)
         {
             return ConnectionsApi.NotFound();
         }
 
-        var take = Math.Clamp(limit ?? 50, 1, 500);
+        var take = limit ?? DefaultLimit;
         var runs = await db.SyncRuns.AsNoTracking().Where(r => r.ConnectionId == connectionId)
             .OrderByDescending(r => r.StartedAt).ThenByDescending(r => r.Id).Take(take).ToListAsync(cancellationToken);
         return TypedResults.Ok(runs.Select(ToResponse).ToArray());
@@ -112,9 +127,43 @@ internal static class SyncsApi
         var run = await db.SyncRuns.AsNoTracking()
             .Where(r => r.Id == runId && r.ConnectionId == connectionId && db.Connections.Any(c => c.Id == connectionId && c.TenantId == tenantId))
             .FirstOrDefaultAsync(cancellationToken);
-        return run is null
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "No such sync run for this connection.")
-            : TypedResults.Ok(ToResponse(run));
+        return run is null ? RunNotFound() : TypedResults.Ok(ToResponse(run));
+    }
+
+    private static ProblemHttpResult RunNotFound() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "No such sync run for this connection.");
+
+    internal static async Task<Results<Accepted<SyncRunResponse>, ProblemHttpResult>> Cancel(
+        string tenantId, Guid connectionId, Guid runId, ConnectorDbContext db, SyncCoordinator coordinator, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is null)
+        {
+            return ConnectionsApi.NotFound();
+        }
+
+        var runs = db.SyncRuns.Where(r => r.Id == runId && r.ConnectionId == connectionId);
+        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        var requested = await runs.Where(r => r.Status == SyncRunStatus.Running && r.CancelRequestedAt == null).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.CancelRequestedAt, now)
+            .SetProperty(r => r.CancelReason, SyncCoordinator.CancelledByAdministratorReason), cancellationToken);
+        if (await runs.AsNoTracking().FirstOrDefaultAsync(cancellationToken) is not { } run)
+        {
+            return RunNotFound();
+        }
+
+        if (run.Status != SyncRunStatus.Running)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The sync has already ended",
+                detail: $"This sync run ended {run.Status.ToString().ToLowerInvariant()}; only a running sync can be cancelled.");
+        }
+
+        if (requested > 0)
+        {
+            coordinator.CancelLocally(runId);
+        }
+
+        return TypedResults.Accepted($"/api/v1/tenants/{tenantId}/connections/{connectionId}/syncs/{runId}", ToResponse(run));
     }
 
     internal static async Task<Results<Ok<ProvisioningResponse>, ProblemHttpResult>> Provisioning(
