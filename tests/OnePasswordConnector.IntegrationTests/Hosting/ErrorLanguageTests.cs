@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using OnePasswordConnector.IntegrationTests.Connections;
 using OnePasswordConnector.IntegrationTests.Infrastructure;
 
@@ -143,8 +142,5 @@ public sealed class ErrorLanguageTests(ConnectorApp app) : IClassFixture<Connect
         {
             Assert.False(body.Contains(words, StringComparison.Ordinal), $"The answer speaks the framework's language ({words}): {body}");
         }
-
-        var title = JsonDocument.Parse(body).RootElement.GetProperty("title").GetString();
-        Assert.NotEqual("Bad request", (int)response.StatusCode == 400 ? null : title);
     }
 }
