@@ -32,6 +32,7 @@ app.UseApiDocs();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseInputValidation();
 
 // Endpoints
 app.MapHealth();

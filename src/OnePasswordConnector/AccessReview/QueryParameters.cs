@@ -100,7 +100,9 @@ internal sealed partial class QueryParameters
         try
         {
             var decoded = JsonSerializer.Deserialize<string[]>(Base64Url.DecodeFromChars(cursor));
-            if (decoded is { } keys && keys.Length == parts + 1 && keys[0] == kind && keys.All(k => k is not null))
+            // A key PostgreSQL could not compare (NUL: 22021) was never written by this API.
+            if (decoded is { } keys && keys.Length == parts + 1 && keys[0] == kind
+                && keys.All(k => k is not null && Hosting.StorableText.Problem(k) is null))
             {
                 return keys[1..];
             }

@@ -362,6 +362,35 @@ internal static class ConnectionsApi
         {
             errors["bearerToken"] = ["The bearer token is required, at most 8192 characters, without spaces."];
         }
+        else if (UnsendableTokenCharacter(token) is { } problem)
+        {
+            errors["bearerToken"] = [problem];
+        }
+    }
+
+    /// <summary>
+    /// The token goes into an Authorization header, which holds ASCII only; RFC 6750 §2.1 narrows a bearer token to
+    /// b64token: letters, digits, "-._~+/", then "=" padding. The answer says where and what, never the token itself.
+    /// </summary>
+    private static string? UnsendableTokenCharacter(string token)
+    {
+        var end = token.TrimEnd('=').Length;
+        for (var i = 0; i < token.Length; i++)
+        {
+            var c = token[i];
+            if (i < end ? char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '+' or '/' : c == '=' && end > 0)
+            {
+                continue;
+            }
+
+            var what = c > '\x7f' ? "a non-ASCII character (often a typographic quote or an invisible space pasted with it)"
+                : char.IsControl(c) ? "a control character"
+                : "a character a bearer token cannot hold";
+            return $"The bearer token has {what} at position {i + 1}. A bearer token holds only ASCII letters, digits and - . _ ~ + /, " +
+                   "with = only at the end (RFC 6750): copy it again from 1Password.";
+        }
+
+        return null;
     }
 
     internal static ConnectionResponse ToResponse(Connection c) => new(

@@ -23,9 +23,19 @@ internal static class RateLimiting
 {
     public const string Policy = "per-api-key";
 
+    /// <summary>The longest path and query string the API answers, in characters: Kestrel's default request-line limit.</summary>
+    public const int MaxRequestTargetLength = 8192;
+
+    /// <summary>
+    /// Kestrel answers a request line over its limit with a bare 414 before any middleware runs; raised above
+    /// <see cref="MaxRequestTargetLength"/> so that the service itself refuses such URLs, with a problem.
+    /// </summary>
+    public const int KestrelRequestLineLimit = 128 * 1024;
+
     public static IServiceCollection AddApiLimits(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ApiLimitsOptions>().BindConfiguration(ApiLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestLineSize = KestrelRequestLineLimit);
         var limits = configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>() ?? new ApiLimitsOptions();
         services.AddRateLimiter(options =>
         {
@@ -60,12 +70,32 @@ internal static class RateLimiting
         return services;
     }
 
-    /// <summary>Refuses oversized bodies before anything reads them, with a 413 problem.</summary>
+    /// <summary>Refuses oversized URLs (414) and bodies (413) before anything reads them, with a problem.</summary>
     public static WebApplication UseRequestSizeLimit(this WebApplication app)
     {
         var max = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
         app.Use(async (context, next) =>
         {
+            var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+            var targetLength = string.IsNullOrEmpty(target)
+                ? context.Request.PathBase.ToUriComponent().Length + context.Request.Path.ToUriComponent().Length + context.Request.QueryString.ToUriComponent().Length
+                : target.Length;
+            if (targetLength > MaxRequestTargetLength)
+            {
+                context.Response.StatusCode = StatusCodes.Status414UriTooLong;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status414UriTooLong,
+                        Title = "URI too long",
+                        Detail = $"The path and query string are limited to {MaxRequestTargetLength} characters. Send fewer or shorter filters.",
+                    },
+                });
+                return;
+            }
+
             if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
             {
                 feature.MaxRequestBodySize = max;

@@ -1,12 +1,19 @@
+using System.Buffers.Text;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using OnePasswordConnector.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace OnePasswordConnector.ReliabilityTests.HostileInput;
 
 /// <summary>Hostile requests each get a 4xx problem, never a 500, and change nothing.</summary>
-public sealed class HostileInputTests(SeededApp app, ITestOutputHelper output) : IClassFixture<SeededApp>
+public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper output) : IClassFixture<SeededApp>
 {
     private static readonly string[] Injections =
     [
@@ -98,6 +105,106 @@ public sealed class HostileInputTests(SeededApp app, ITestOutputHelper output) :
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Equal(2, (await app.CurrentUsersAsync(app.ConnectionId)).Count);
     }
+
+    /// <summary>
+    /// NUL (U+0000) in every string field of every JSON body, in every query parameter and inside the decoded cursor of
+    /// every paged list, generated from the OpenAPI document; the routing table must hold no endpoint the document lacks,
+    /// so a new endpoint is covered as soon as it is mapped. Each must be a 400 naming the field, never a 500.
+    /// </summary>
+    [Fact]
+    public async Task Nul_in_every_body_field_query_parameter_and_cursor_gets_a_400_naming_it_and_never_a_500()
+    {
+        using var client = app.ClientWithKey(ConnectorApp.AdminKey);
+        var document = await client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
+        var documented = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(op => (Method: op.Name.ToUpperInvariant(), Route: path.Name, Operation: op.Value)))
+            .Where(op => op.Route.StartsWith("/api/v1/tenants/", StringComparison.Ordinal))
+            .ToList();
+        var mapped = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1/tenants/", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+                .Select(m => (Method: m, Route: RouteConstraint().Replace(e.RoutePattern.RawText!, "{$1}").TrimEnd('/'))))
+            .ToList();
+        Assert.DoesNotContain(mapped, e => !documented.Any(d => d.Method == e.Method && d.Route == e.Route));
+
+        var requests = new List<(string Method, string Url, string? Body, string Field, string Kind)>();
+        foreach (var (method, route, operation) in documented)
+        {
+            var url = Fill(route);
+            foreach (var parameter in operation.TryGetProperty("parameters", out var parameters) ? parameters.EnumerateArray() : default)
+            {
+                if (parameter.GetProperty("in").GetString() != "query")
+                {
+                    continue;
+                }
+
+                var name = parameter.GetProperty("name").GetString()!;
+                requests.Add((method, $"{url}?{name}=x%00y", null, name, "query parameter"));
+                if (name == "cursor")
+                {
+                    var keys = JsonSerializer.Deserialize<string[]>(Base64Url.DecodeFromChars(parameter.GetProperty("example").GetString()))!;
+                    string[] poisoned = [keys[0], .. keys[1..].Select(k => k + "\0")];
+                    requests.Add((method, $"{url}?cursor={Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(poisoned))}", null, name, "decoded cursor"));
+                }
+            }
+
+            if (operation.TryGetProperty("requestBody", out var requestBody))
+            {
+                var reference = requestBody.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString()!;
+                var properties = document.GetProperty("components").GetProperty("schemas").GetProperty(reference.Split('/')[^1]).GetProperty("properties");
+                var valid = properties.EnumerateObject().ToDictionary(p => p.Name, p => (object)(p.Value.GetProperty("type").GetString() switch
+                {
+                    "string" => "hostile",
+                    "integer" => 60,
+                    "boolean" => true,
+                    var type => throw new InvalidOperationException($"Body property {p.Name} of type {type} has no test value: add one here."),
+                }));
+                foreach (var field in properties.EnumerateObject().Where(p => p.Value.GetProperty("type").GetString() == "string").Select(p => p.Name))
+                {
+                    requests.Add((method, url, JsonSerializer.Serialize(new Dictionary<string, object>(valid) { [field] = "x\0y" }), field, "body field"));
+                }
+            }
+        }
+
+        var failures = new List<string>();
+        foreach (var (method, url, body, field, _) in requests)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), url);
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            }
+
+            using var response = await client.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            var named = response.Content.Headers.ContentType?.MediaType == "application/problem+json"
+                && JsonDocument.Parse(text).RootElement.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _);
+            if (response.StatusCode != HttpStatusCode.BadRequest || !named)
+            {
+                failures.Add($"{method} {url} {body}: {(int)response.StatusCode} {text[..Math.Min(300, text.Length)]}");
+            }
+        }
+
+        output.WriteLine($"{requests.Count} requests with NUL generated from {documented.Count} documented operations: " +
+                         string.Join(", ", requests.GroupBy(r => r.Kind).Select(g => $"{g.Count()} {g.Key}s")));
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Equal(2, (await app.CurrentUsersAsync(app.ConnectionId)).Count);
+        var connection = await client.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/acme/connections/{app.ConnectionId}");
+        Assert.DoesNotContain("hostile", connection.GetProperty("name").GetString(), StringComparison.Ordinal);
+    }
+
+    private string Fill(string route) => RouteConstraint().Replace(route, match => match.Groups[1].Value switch
+    {
+        "tenantId" => ConnectorApp.Acme,
+        "connectionId" => app.ConnectionId.ToString(),
+        "runId" => app.RunId.ToString(),
+        "userId" => SeededApp.UserId,
+        "groupId" => SeededApp.GroupId,
+        var name => throw new InvalidOperationException($"Route parameter '{name}' of {route} has no test value: add one here."),
+    });
+
+    [GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
+    private static partial Regex RouteConstraint();
 
     [Fact]
     public async Task A_body_over_the_size_limit_gets_413()
