@@ -236,6 +236,23 @@ internal static class SyncSql
         """;
 
     /// <summary>
+    /// Members of the directory as merged that are no current user or group of the connection, for the run's
+    /// data-quality warnings: the first @limit in order, each row with the total. @c, @limit.
+    /// </summary>
+    public const string UnknownMembers = """
+        SELECT m.group_id, m.member_id, count(*) OVER ()::int
+        FROM memberships m
+        WHERE m.connection_id = @c AND m.removed_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.connection_id = @c AND u.scim_id = m.member_id AND u.removed_at IS NULL)
+          AND NOT EXISTS (SELECT 1 FROM directory_groups g WHERE g.connection_id = @c AND g.scim_id = m.member_id AND g.removed_at IS NULL)
+        ORDER BY m.group_id, m.member_id
+        LIMIT @limit
+        """;
+
+    /// <summary>The run's data-quality warnings: how many in all, and the first ones in full. @r, @count, @warnings.</summary>
+    public const string RecordWarnings = "UPDATE sync_runs SET warning_count = @count, warnings = @warnings WHERE id = @r";
+
+    /// <summary>
     /// Ends the run and, in the same statement, releases its lease: whoever sees the run finished can start the next.
     /// </summary>
     public const string CompleteRun = """
