@@ -30,12 +30,13 @@ public sealed partial class DataQualityTests(SyncApp app) : IClassFixture<SyncAp
 
     private const string BadGroups = """
         {"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[
-         {"id":"GBAD","displayName":"Eng{0xC3}{0x28}ineering","members":[{"value":"UNUL","type":"User"},{"value":"UBAD","type":"User"},{"value":"U\u0000GHOST","type":"User"}]}]}
+         {"id":"GBAD","displayName":"Eng{0xC3}{0x28}ineering","externalId":"ext\udfff","members":[{"value":"UNUL","type":"User"},{"value":"UBAD","type":"User"},{"value":"U\u0000GHOST","type":"User"}]}]}
         """;
 
     private static readonly string[] ExpectedWarnings =
     [
         @"text_replaced|Group|GBAD|displayName|0xC3",
+        @"text_replaced|Group|GBAD|externalId|\udfff",
         @"text_replaced|Group|GBAD|members.value|\u0000",
         @"text_replaced|User|UBAD|displayName|0xFF",
         @"text_replaced|User|UBAD|name.familyName|0xC3",
@@ -108,6 +109,26 @@ public sealed partial class DataQualityTests(SyncApp app) : IClassFixture<SyncAp
         Assert.Equal(ghosts.Take(100).Select(g => $"unknown_member|Group|GENG|members|{g}"), Warnings(run));
     }
 
+    [Fact]
+    public async Task Members_read_from_a_group_of_its_own_get_the_same_replacement_and_warnings()
+    {
+        using var bridge = Serve(new FakeBridge(), Raw(BadUsers), Raw("""
+            {"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[
+             {"id":"GOWN","displayName":"Owners"}]}
+            """));
+        bridge.Authorized("/scim/Groups/GOWN", priority: 5).RespondWith(Body(Raw("""
+            {"id":"GOWN","displayName":"Owners","members":[{"value":"UNUL"},{"value":"U{0xFF}"}]}
+            """)));
+        var id = await app.RegisterAsync(bridge);
+
+        var run = await app.SyncAsync(id);
+
+        Assert.True(run.GetProperty("status").GetString() == "succeeded", run.ToString());
+        Assert.Equal(["GOWN>UNUL", $"GOWN>U{Fffd}"], (await app.CurrentMembershipsAsync(id)).Order(StringComparer.Ordinal));
+        Assert.Contains("text_replaced|Group|GOWN|members.value|0xFF", Warnings(run));
+        Assert.Contains($"unknown_member|Group|GOWN|members|U{Fffd}", Warnings(run));
+    }
+
     private async Task AssertStoredWithReplacementCharacters(Guid id)
     {
         Assert.Equal(
@@ -119,8 +140,8 @@ public sealed partial class DataQualityTests(SyncApp app) : IClassFixture<SyncAp
             await app.QueryAsync("SELECT scim_id, display_name, family_name, raw->>'displayName' FROM directory_users WHERE connection_id = @c ORDER BY 1", id));
         Assert.Equal([$"Lone {Fffd}|Lone {Fffd}"],
             await app.QueryAsync("SELECT formatted_name, raw->'name'->>'formatted' FROM directory_users WHERE connection_id = @c AND scim_id = 'USUR'", id));
-        Assert.Equal([$"Eng{Fffd}(ineering|Eng{Fffd}(ineering"],
-            await app.QueryAsync("SELECT display_name, raw->>'displayName' FROM directory_groups WHERE connection_id = @c", id));
+        Assert.Equal([$"Eng{Fffd}(ineering|Eng{Fffd}(ineering|ext{Fffd}|ext{Fffd}"],
+            await app.QueryAsync("SELECT display_name, raw->>'displayName', external_id, raw->>'externalId' FROM directory_groups WHERE connection_id = @c", id));
         Assert.Equal(["GBAD>UBAD", "GBAD>UNUL", $"GBAD>U{Fffd}GHOST"], (await app.CurrentMembershipsAsync(id)).Order(StringComparer.Ordinal));
     }
 
@@ -162,7 +183,7 @@ public sealed partial class DataQualityTests(SyncApp app) : IClassFixture<SyncAp
     /// <summary>The same page with nothing PostgreSQL would refuse: the same ids, other text where the bad text was.</summary>
     private static byte[] Clean(string template) =>
         Encoding.UTF8.GetBytes(RawByte().Replace(template, "").Replace(@"\u0000", "", StringComparison.Ordinal)
-            .Replace(@"\ud800", "", StringComparison.Ordinal).Replace(@"\udc00", "", StringComparison.Ordinal));
+            .Replace(@"\ud800", "", StringComparison.Ordinal).Replace(@"\udc00", "", StringComparison.Ordinal).Replace(@"\udfff", "", StringComparison.Ordinal));
 
     [GeneratedRegex(@"\{0x([0-9A-F]{2})\}")]
     private static partial Regex RawByte();
