@@ -18,7 +18,8 @@ internal static class AccessReviewApi
     internal static readonly string[] ChangeKinds =
     [
         "user_added", "user_removed", "user_reactivated", "user_deactivated", "user_renamed", "user_email_changed",
-        "user_state_changed", "group_added", "group_removed", "group_renamed", "membership_added", "membership_removed",
+        "user_state_changed", "user_external_id_changed", "group_added", "group_removed", "group_renamed", "group_external_id_changed",
+        "membership_added", "membership_removed",
     ];
 
     private static readonly string[] UserSorts = ["userName", "name"];
@@ -217,7 +218,8 @@ internal static class AccessReviewApi
     /// <param name="since" example="2026-06-01T00:00:00Z">Changes at or after this ISO 8601 instant.</param>
     /// <param name="until" example="2026-07-01T00:00:00Z">Changes before this ISO 8601 instant.</param>
     /// <param name="kind" example="user_deactivated">One change kind: user_added, user_removed, user_reactivated, user_deactivated,
-    /// user_renamed, user_email_changed, user_state_changed, group_added, group_removed, group_renamed, membership_added, membership_removed.</param>
+    /// user_renamed, user_email_changed, user_state_changed, user_external_id_changed, group_added, group_removed, group_renamed,
+    /// group_external_id_changed, membership_added, membership_removed.</param>
     /// <param name="cursor" example="WyJjaGFuZ2VzIiwiMjAyNi0wNi0zMFQxMjowMDowMC4wMDAwMDAwKzAwOjAwIiwiMTA0MiJd">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<ChangeResponse>>, ValidationProblem, ProblemHttpResult>> ListChanges(

@@ -43,7 +43,8 @@ public sealed record MemberResponse(string Id, string UserName, string? DisplayN
 
 /// <summary>One change a sync saw.</summary>
 /// <param name="Kind">user_added, user_removed, user_reactivated, user_deactivated, user_renamed, user_email_changed,
-/// user_state_changed, group_added, group_removed, group_renamed, membership_added or membership_removed.</param>
+/// user_state_changed, user_external_id_changed, group_added, group_removed, group_renamed, group_external_id_changed,
+/// membership_added or membership_removed.</param>
 /// <param name="SubjectId">The user or group the change is about (the member, for membership changes).</param>
 public sealed record ChangeResponse(
     long Id,

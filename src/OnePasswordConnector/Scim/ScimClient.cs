@@ -29,15 +29,15 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
         EnsureSuccess(response, uri);
         EnsureJson(response, uri);
         var (buffer, length) = await ReadBodyAsync(response, uri, cancellationToken);
-        if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw new BridgeException(BridgeFailure.InvalidResponse, $"{Describe(uri)} answered with malformed JSON: the body is not valid UTF-8.", (int)response.StatusCode);
-        }
-
         Dictionary<int, List<ScimMember>>? members = null;
+        List<LocatedRepair>? repairs = null;
         try
         {
+            if (StorableText.Repair(ref buffer, ref length) is { } found)
+            {
+                repairs = StorableText.Locate(buffer.AsSpan(0, length), found);
+            }
+
             if (extractMembers)
             {
                 // What remains without the member arrays is usually a small fraction of the page.
@@ -55,7 +55,7 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
 
             // Parsing from memory, not from the stream: JsonDocument then keeps the body as is instead of copying it
             // into ever larger buffers.
-            return new ScimDocument(JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 64 }), buffer, members);
+            return new ScimDocument(JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 64 }), buffer, members, repairs);
         }
         catch (JsonException ex)
         {
@@ -240,12 +240,21 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
 }
 
 /// <summary>A parsed SCIM answer and the pooled buffer it lives in; dispose it when done with its elements.</summary>
-internal sealed class ScimDocument(JsonDocument document, byte[] buffer, IReadOnlyDictionary<int, List<ScimMember>>? members = null) : IDisposable
+internal sealed class ScimDocument(
+    JsonDocument document, byte[] buffer, IReadOnlyDictionary<int, List<ScimMember>>? members = null, IReadOnlyList<LocatedRepair>? repairs = null)
+    : IDisposable
 {
     public JsonElement RootElement => document.RootElement;
 
     /// <summary>Member lists lifted out of a list page, by the index of their resource in <c>Resources</c>.</summary>
     public IReadOnlyDictionary<int, List<ScimMember>>? ExtractedMembers => members;
+
+    /// <summary>Text replaced with U+FFFD because PostgreSQL cannot store it (see <see cref="StorableText"/>); null when none was.</summary>
+    public IReadOnlyList<LocatedRepair>? Repairs => repairs;
+
+    /// <summary>The repairs within one resource of a list page; -1 for those of a single resource's document.</summary>
+    public IReadOnlyList<LocatedRepair>? RepairsOf(int resource) =>
+        repairs?.Where(r => r.Resource == resource).ToList() is { Count: > 0 } found ? found : null;
 
     public void Dispose()
     {
@@ -273,6 +282,8 @@ internal sealed class PooledBufferWriter(int initialCapacity) : IBufferWriter<by
         Ensure(sizeHint);
         return buffer.AsSpan(written);
     }
+
+    public long Written => written;
 
     public (byte[] Buffer, int Length) Detach() => (buffer, written);
 

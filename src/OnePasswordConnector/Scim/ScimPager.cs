@@ -87,7 +87,7 @@ internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
                     if (seen.Add(id))
                     {
                         fresh++;
-                        yield return new ScimListItem(resource, document.ExtractedMembers?.GetValueOrDefault(index));
+                        yield return new ScimListItem(resource, document.ExtractedMembers?.GetValueOrDefault(index), document.RepairsOf(index));
                     }
                 }
 
@@ -116,5 +116,8 @@ internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
         new(BridgeFailure.InvalidResponse, $"The {resourceType} enumeration is incomplete at page {page}: {why}");
 }
 
-/// <summary>One resource of a list page; for a group, its members when they were lifted out of the page.</summary>
-internal readonly record struct ScimListItem(JsonElement Resource, IReadOnlyList<ScimMember>? Members);
+/// <summary>
+/// One resource of a list page; for a group, its members when they were lifted out of the page; and the text in it
+/// that was replaced because PostgreSQL cannot store it.
+/// </summary>
+internal readonly record struct ScimListItem(JsonElement Resource, IReadOnlyList<ScimMember>? Members, IReadOnlyList<LocatedRepair>? Repairs = null);

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -57,7 +57,7 @@ internal sealed record ScimUser(
 
         var userName = ScimJson.String(resource, "userName") ?? primary ?? emails.FirstOrDefault() ?? id;
         var meta = ScimJson.Property(resource, "meta") is { ValueKind: JsonValueKind.Object } m ? m : default;
-        // The resource's bytes exactly as the bridge sent them: stored as evidence and hashed, never re-encoded.
+        // The resource's bytes as the bridge sent them (only text PostgreSQL cannot store replaced): stored as evidence.
         var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(resource).ToArray();
         return new ScimUser(
             id,
@@ -75,7 +75,7 @@ internal sealed record ScimUser(
             meta.ValueKind == JsonValueKind.Object ? ScimJson.Date(meta, "lastModified") : null,
             ReferencedIds(resource, "groups"),
             raw,
-            SHA256.HashData(raw));
+            ContentHash.Of(resource, "groups"));
     }
 
     /// <summary>
@@ -169,7 +169,7 @@ internal sealed record ScimGroup(
             meta.ValueKind == JsonValueKind.Object ? ScimJson.Date(meta, "lastModified") : null,
             members,
             raw,
-            SHA256.HashData(Encoding.UTF8.GetBytes(raw)));
+            ContentHash.Of(resource, "members"));
     }
 
     /// <summary>Null unless the value is an array: <c>"members": null</c> says nothing about who the members are.</summary>
@@ -192,5 +192,83 @@ internal sealed record ScimGroup(
         }
 
         return members;
+    }
+}
+
+/// <summary>
+/// The digest a sync compares with the stored one to decide whether a resource must be staged at all: the resource in a
+/// canonical form (attribute names lower-cased, as SCIM compares them (RFC 7643 §2.1), and sorted; strings unescaped;
+/// no whitespace), without what the server derives or keeps for itself: <c>meta</c>, and a user's <c>groups</c> or a
+/// group's <c>members</c>, which are tracked as memberships. A server that re-serialises the same resource, bumps
+/// <c>lastModified</c>, or changes a group a user is in, leaves the digest as it was.
+/// </summary>
+internal static class ContentHash
+{
+    public static byte[] Of(JsonElement resource, string derived)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteObject(writer, resource, derived);
+        }
+
+        return SHA256.HashData(buffer.WrittenSpan);
+    }
+
+    private static void Write(Utf8JsonWriter writer, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                WriteObject(writer, value, null);
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in value.EnumerateArray())
+                {
+                    Write(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            case JsonValueKind.String:
+                writer.WriteStringValue(value.GetString());
+                break;
+            case JsonValueKind.Number:
+                writer.WriteRawValue(value.GetRawText(), skipInputValidation: true);
+                break;
+            case JsonValueKind.True or JsonValueKind.False:
+                writer.WriteBooleanValue(value.GetBoolean());
+                break;
+            default:
+                writer.WriteNullValue();
+                break;
+        }
+    }
+
+    /// <param name="derived">At the resource's top level: the derived attribute left out, besides <c>meta</c>.</param>
+    private static void WriteObject(Utf8JsonWriter writer, JsonElement value, string? derived)
+    {
+        var properties = new List<(string Name, JsonElement Value)>();
+        foreach (var property in value.EnumerateObject())
+        {
+            var name = property.Name.ToLowerInvariant();
+            if (derived is not null && (name == "meta" || name == derived))
+            {
+                continue;
+            }
+
+            properties.Add((name, property.Value));
+        }
+
+        properties.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        writer.WriteStartObject();
+        foreach (var (name, item) in properties)
+        {
+            writer.WritePropertyName(name);
+            Write(writer, item);
+        }
+
+        writer.WriteEndObject();
     }
 }

@@ -109,7 +109,8 @@ internal sealed class ChangeEvent
     public DateTimeOffset OccurredAt { get; set; }
 
     /// <summary>user_added, user_removed, user_reactivated, user_deactivated, user_renamed, user_email_changed,
-    /// user_state_changed, group_added, group_removed, group_renamed, membership_added, membership_removed.</summary>
+    /// user_state_changed, user_external_id_changed, group_added, group_removed, group_renamed, group_external_id_changed,
+    /// membership_added, membership_removed.</summary>
     public required string Kind { get; set; }
 
     public required string SubjectId { get; set; }

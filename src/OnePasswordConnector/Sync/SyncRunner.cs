@@ -207,6 +207,8 @@ internal sealed class SyncRunner(
             }
         }
 
+        await RecordWarningsAsync(session, runId, connection.Id, counts.Warnings, cancellationToken);
+
         await using (var complete = Parameters(new NpgsqlCommand(SyncSql.CompleteConnection, session), runId, connection))
         {
             complete.Parameters.AddWithValue("finished", now);
@@ -216,6 +218,44 @@ internal sealed class SyncRunner(
         }
 
         await InsertReportAsync(session, runId, connection.Id, now, report with { Verdict = "succeeded" }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The run's data-quality warnings: those met while reading the bridge, then the member ids of the directory as
+    /// merged that are no user or group. A run with none records a count of 0 and no list.
+    /// </summary>
+    private async Task RecordWarningsAsync(
+        NpgsqlConnection session, Guid runId, Guid connectionId, SyncWarnings warnings, CancellationToken cancellationToken)
+    {
+        await using (var unknown = new NpgsqlCommand(SyncSql.UnknownMembers, session))
+        {
+            unknown.Parameters.AddWithValue("c", connectionId);
+            unknown.Parameters.AddWithValue("limit", SyncWarnings.Kept);
+            await using var reader = await unknown.ExecuteReaderAsync(cancellationToken);
+            var total = 0;
+            var listed = 0;
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                total = reader.GetInt32(2);
+                listed++;
+                warnings.UnknownMember(reader.GetString(0), reader.GetString(1));
+            }
+
+            warnings.CountWithoutDetails(total - listed);
+        }
+
+        if (warnings.Count == 0)
+        {
+            return;
+        }
+
+        logger.LogWarning("Sync {RunId} of connection {ConnectionId} met {WarningCount} data-quality warnings; they are listed on the run",
+            runId, connectionId, warnings.Count);
+        await using var record = new NpgsqlCommand(SyncSql.RecordWarnings, session);
+        record.Parameters.AddWithValue("r", runId);
+        record.Parameters.AddWithValue("count", warnings.Count);
+        record.Parameters.Add(new NpgsqlParameter("warnings", NpgsqlDbType.Jsonb) { Value = warnings.ToJson() });
+        await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

@@ -65,13 +65,29 @@ internal static class SyncSql
 
     public const string MergeUsers = """
         CREATE TEMP TABLE user_diff ON COMMIT DROP AS
-        SELECT s.*, u.scim_id IS NULL AS is_new, u.removed_at IS NOT NULL AS was_removed,
+        SELECT s.*, u.scim_id IS NULL AS is_new, u.removed_at IS NOT NULL AS was_removed, u.external_id AS old_external_id,
                u.user_name AS old_user_name, u.display_name AS old_display_name, u.formatted_name AS old_formatted_name,
                u.given_name AS old_given_name, u.family_name AS old_family_name, u.emails AS old_emails,
                u.primary_email AS old_primary_email, u.active AS old_active, u.state AS old_state
         FROM stage_users s
         LEFT JOIN directory_users u ON u.connection_id = @c AND u.scim_id = s.scim_id
         WHERE u.scim_id IS NULL OR u.removed_at IS NOT NULL OR u.content_hash <> s.content_hash;
+
+        -- Staged because its content hash differs, yet no stored attribute changed (only an attribute the product does
+        -- not keep in a column did, or the hash is of an earlier formula): the raw JSON and the hash are refreshed
+        -- quietly, with no history row, no change event, and not counted as changed.
+        WITH quiet AS (
+            DELETE FROM user_diff d
+            WHERE NOT d.is_new AND NOT d.was_removed
+              AND (d.external_id, d.user_name, d.given_name, d.family_name, d.formatted_name, d.display_name, d.primary_email,
+                   d.emails, d.active, d.state) IS NOT DISTINCT FROM
+                  (d.old_external_id, d.old_user_name, d.old_given_name, d.old_family_name, d.old_formatted_name,
+                   d.old_display_name, d.old_primary_email, d.old_emails, d.old_active, d.old_state)
+            RETURNING d.scim_id, d.raw, d.content_hash, d.scim_created_at, d.scim_last_modified_at)
+        UPDATE directory_users u SET raw = q.raw, content_hash = q.content_hash, scim_created_at = q.scim_created_at,
+            scim_last_modified_at = q.scim_last_modified_at
+        FROM quiet q
+        WHERE u.connection_id = @c AND u.scim_id = q.scim_id;
 
         INSERT INTO change_events (connection_id, sync_run_id, occurred_at, kind, subject_id, subject_name, before, after)
         SELECT @c, @r, @t, 'user_added', d.scim_id, d.user_name, NULL,
@@ -84,8 +100,12 @@ internal static class SyncSql
             ('user_renamed',
                 (d.user_name, d.display_name, d.formatted_name, d.given_name, d.family_name) IS DISTINCT FROM
                 (d.old_user_name, d.old_display_name, d.old_formatted_name, d.old_given_name, d.old_family_name),
-                jsonb_build_object('userName', d.old_user_name, 'displayName', d.old_display_name, 'givenName', d.old_given_name, 'familyName', d.old_family_name),
-                jsonb_build_object('userName', d.user_name, 'displayName', d.display_name, 'givenName', d.given_name, 'familyName', d.family_name)),
+                jsonb_build_object('userName', d.old_user_name, 'displayName', d.old_display_name, 'formattedName', d.old_formatted_name,
+                    'givenName', d.old_given_name, 'familyName', d.old_family_name),
+                jsonb_build_object('userName', d.user_name, 'displayName', d.display_name, 'formattedName', d.formatted_name,
+                    'givenName', d.given_name, 'familyName', d.family_name)),
+            ('user_external_id_changed', d.external_id IS DISTINCT FROM d.old_external_id,
+                jsonb_build_object('externalId', d.old_external_id), jsonb_build_object('externalId', d.external_id)),
             ('user_email_changed', (d.emails, d.primary_email) IS DISTINCT FROM (d.old_emails, d.old_primary_email),
                 jsonb_build_object('emails', to_jsonb(d.old_emails), 'primaryEmail', d.old_primary_email),
                 jsonb_build_object('emails', to_jsonb(d.emails), 'primaryEmail', d.primary_email)),
@@ -132,10 +152,22 @@ internal static class SyncSql
 
     public const string MergeGroups = """
         CREATE TEMP TABLE group_diff ON COMMIT DROP AS
-        SELECT s.*, g.scim_id IS NULL AS is_new, g.removed_at IS NOT NULL AS was_removed, g.display_name AS old_display_name
+        SELECT s.*, g.scim_id IS NULL AS is_new, g.removed_at IS NOT NULL AS was_removed, g.display_name AS old_display_name,
+               g.external_id AS old_external_id
         FROM stage_groups s
         LEFT JOIN directory_groups g ON g.connection_id = @c AND g.scim_id = s.scim_id
         WHERE g.scim_id IS NULL OR g.removed_at IS NOT NULL OR g.content_hash <> s.content_hash;
+
+        -- As for users: a differing hash with the same stored attributes refreshes the evidence quietly.
+        WITH quiet AS (
+            DELETE FROM group_diff d
+            WHERE NOT d.is_new AND NOT d.was_removed
+              AND (d.display_name, d.external_id) IS NOT DISTINCT FROM (d.old_display_name, d.old_external_id)
+            RETURNING d.scim_id, d.raw, d.content_hash, d.scim_created_at, d.scim_last_modified_at)
+        UPDATE directory_groups g SET raw = q.raw, content_hash = q.content_hash, scim_created_at = q.scim_created_at,
+            scim_last_modified_at = q.scim_last_modified_at
+        FROM quiet q
+        WHERE g.connection_id = @c AND g.scim_id = q.scim_id;
 
         INSERT INTO change_events (connection_id, sync_run_id, occurred_at, kind, subject_id, subject_name, group_id, group_name, before, after)
         SELECT @c, @r, @t, 'group_added', scim_id, display_name, scim_id, display_name, NULL, jsonb_build_object('displayName', display_name)
@@ -143,7 +175,11 @@ internal static class SyncSql
         UNION ALL
         SELECT @c, @r, @t, 'group_renamed', scim_id, display_name, scim_id, display_name,
             jsonb_build_object('displayName', old_display_name), jsonb_build_object('displayName', display_name)
-        FROM group_diff WHERE NOT is_new AND NOT was_removed AND display_name IS DISTINCT FROM old_display_name;
+        FROM group_diff WHERE NOT is_new AND NOT was_removed AND display_name IS DISTINCT FROM old_display_name
+        UNION ALL
+        SELECT @c, @r, @t, 'group_external_id_changed', scim_id, display_name, scim_id, display_name,
+            jsonb_build_object('externalId', old_external_id), jsonb_build_object('externalId', external_id)
+        FROM group_diff WHERE NOT is_new AND NOT was_removed AND external_id IS DISTINCT FROM old_external_id;
 
         INSERT INTO group_history (connection_id, scim_id, valid_from, valid_to, display_name)
         SELECT g.connection_id, g.scim_id, g.valid_from, COALESCE(g.removed_at, @t), g.display_name
@@ -234,6 +270,23 @@ internal static class SyncSql
             (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r AND kind = 'membership_removed'),
             (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r);
         """;
+
+    /// <summary>
+    /// Members of the directory as merged that are no current user or group of the connection, for the run's
+    /// data-quality warnings: the first @limit in order, each row with the total. @c, @limit.
+    /// </summary>
+    public const string UnknownMembers = """
+        SELECT m.group_id, m.member_id, count(*) OVER ()::int
+        FROM memberships m
+        WHERE m.connection_id = @c AND m.removed_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.connection_id = @c AND u.scim_id = m.member_id AND u.removed_at IS NULL)
+          AND NOT EXISTS (SELECT 1 FROM directory_groups g WHERE g.connection_id = @c AND g.scim_id = m.member_id AND g.removed_at IS NULL)
+        ORDER BY m.group_id, m.member_id
+        LIMIT @limit
+        """;
+
+    /// <summary>The run's data-quality warnings: how many in all, and the first ones in full. @r, @count, @warnings.</summary>
+    public const string RecordWarnings = "UPDATE sync_runs SET warning_count = @count, warnings = @warnings WHERE id = @r";
 
     /// <summary>
     /// Ends the run and, in the same statement, releases its lease: whoever sees the run finished can start the next.

@@ -88,6 +88,7 @@ internal sealed class StageCounts
     public int MembershipsRemoved { get; set; }
     public int ChangeEvents { get; set; }
     public List<string> PrivilegedGroups { get; } = [];
+    public SyncWarnings Warnings { get; } = new();
 }
 
 /// <summary>
@@ -111,12 +112,13 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
             {
                 var group = ScimGroup.Parse(item.Resource, item.Members);
                 counts.GroupsSeen++;
+                counts.Warnings.TextReplaced("Group", group.Id, item.Repairs);
                 if (SyncRunner.PrivilegedGroupNames.Contains(group.DisplayName, StringComparer.OrdinalIgnoreCase))
                 {
                     counts.PrivilegedGroups.Add(group.DisplayName);
                 }
 
-                var list = group.Members ?? await ReadMembersAsync(group.Id, cancellationToken);
+                var list = group.Members ?? await ReadMembersAsync(group.Id, counts.Warnings, cancellationToken);
                 var old = stored.Groups.Remove(group.Id, out var before) ? before : ((byte[] Content, byte[]? Members)?)null;
                 if (old is { } o)
                 {
@@ -160,6 +162,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
                 var resource = item.Resource;
                 var user = ScimUser.Parse(resource);
                 counts.UsersSeen++;
+                counts.Warnings.TextReplaced("User", user.Id, item.Repairs);
                 usersCarryGroups |= ScimJson.Property(resource, "groups") is not null;
                 foreach (var groupId in user.GroupIds)
                 {
@@ -239,10 +242,16 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
     }
 
     /// <summary>Members of a group listed without them, from <c>GET /Groups/{id}</c>; null when that has none either.</summary>
-    private async Task<IReadOnlyList<ScimMember>?> ReadMembersAsync(string groupId, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ScimMember>?> ReadMembersAsync(string groupId, SyncWarnings warnings, CancellationToken cancellationToken)
     {
         using var document = await client.GetJsonAsync(bridge, bridge.Resolve($"Groups/{Uri.EscapeDataString(groupId)}"), cancellationToken);
-        return ScimGroup.Parse(document.RootElement).Members;
+        var members = ScimGroup.Parse(document.RootElement).Members;
+        if (members is not null)
+        {
+            warnings.TextReplaced("Group", groupId, document.RepairsOf(-1)?.Where(r => r.Attribute.StartsWith("members", StringComparison.OrdinalIgnoreCase)).ToList());
+        }
+
+        return members;
     }
 
     /// <summary>A digest of a member list, independent of the order the bridge sends it in.</summary>

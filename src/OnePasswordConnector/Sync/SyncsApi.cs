@@ -10,6 +10,8 @@ namespace OnePasswordConnector.Sync;
 /// <param name="Trigger">manual or scheduled.</param>
 /// <param name="Status">running, succeeded, failed, cancelled or abandoned.</param>
 /// <param name="Error">Why a run failed, in words an admin can act on.</param>
+/// <param name="WarningCount">How many data-quality warnings the run met (it still succeeded).</param>
+/// <param name="Warnings">The first 100 warnings in full.</param>
 public sealed record SyncRunResponse(
     Guid Id,
     Guid ConnectionId,
@@ -22,7 +24,9 @@ public sealed record SyncRunResponse(
     SyncCountsResponse Groups,
     SyncCountsResponse Memberships,
     int ChangeEvents,
-    string? Error);
+    string? Error,
+    int WarningCount,
+    SyncWarning[] Warnings);
 
 /// <summary>Pages and resources read so far.</summary>
 public sealed record SyncProgressResponse(int PagesRead, int ResourcesRead);
@@ -196,5 +200,5 @@ internal static class SyncsApi
         new SyncCountsResponse(r.UsersSeen, r.UsersAdded, r.UsersChanged, r.UsersRemoved),
         new SyncCountsResponse(r.GroupsSeen, r.GroupsAdded, r.GroupsChanged, r.GroupsRemoved),
         new SyncCountsResponse(r.MembershipsSeen, r.MembershipsAdded, 0, r.MembershipsRemoved),
-        r.ChangeEvents, r.Error);
+        r.ChangeEvents, r.Error, r.WarningCount, SyncWarnings.FromJson(r.Warnings));
 }

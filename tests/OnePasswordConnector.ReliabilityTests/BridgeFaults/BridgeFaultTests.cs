@@ -54,8 +54,8 @@ public sealed class BridgeFaultTests(FaultApp app) : IClassFixture<FaultApp>
         ["a duplicate id that hides a missing one"] = (b => Always(b, Page([Team[1], Team[3]], 5, 3)), false, "incomplete"),
         ["a page of 20 MB, over the configured 16 MB cap"] = (b => Always(b, Body(HugePage(20))), false, "more than 16 MB"),
         ["attributes nested 200 deep"] = (b => Always(b, Body(DeeplyNested(200))), false, "malformed JSON"),
-        ["bytes that are not UTF-8"] = (b => Always(b, Response.Create().WithStatusCode(200).WithHeader("Content-Type", FakeBridge.ScimJson)
-            .WithBody([.. Encoding.UTF8.GetBytes("""{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":5,"Resources":[{"id":"U0000000000000000000000003","userName":"""), 0x22, 0xC3, 0x28, 0xFF, 0x22, .. Encoding.UTF8.GetBytes("}]}")])), false, "malformed JSON"),
+        ["bytes that are not UTF-8 in a value (stored as U+FFFD)"] = (b => Always(b, Response.Create().WithStatusCode(200).WithHeader("Content-Type", FakeBridge.ScimJson)
+            .WithBody(NotUtf8InName())), true, null),
         ["attribute values of the wrong type"] = (b => Always(b, Body(WrongTypes())), true, null),
     };
 
@@ -128,6 +128,13 @@ public sealed class BridgeFaultTests(FaultApp app) : IClassFixture<FaultApp>
 
     private static IResponseBuilder Body(string body) =>
         Response.Create().WithStatusCode(200).WithHeader("Content-Type", FakeBridge.ScimJson).WithBody(body);
+
+    /// <summary>Page 2 with raw bytes 0xC3 0x28 0xFF in Linus's formatted name, as the bridge sends them.</summary>
+    private static byte[] NotUtf8InName()
+    {
+        var page = ScimPayload.ListResponse(Team.Skip(2).Take(2), 5, 3).ToJsonString().Split("Linus Torvalds\"", 2);
+        return [.. Encoding.UTF8.GetBytes(page[0]), 0xC3, 0x28, 0xFF, 0x22, .. Encoding.UTF8.GetBytes(page[1])];
+    }
 
     private static string HugePage(int megabytes)
     {
