@@ -88,7 +88,7 @@ internal static class AccessReviewApi
         command.Add("after_key", NpgsqlDbType.Text, after?[0]);
         command.Add("after_id", NpgsqlDbType.Text, after?[1]);
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        var (rows, next) = await ReadPageAsync(command, take, reader => (User: ReadUser(reader), Key: reader.GetString(14)),
+        var (rows, next) = await ReadPageAsync(command, take, reader => (User: ReadUser(reader), Key: reader.GetString(13)),
             last => QueryParameters.EncodeCursor("users:" + sort, last.Key, last.User.Id), cancellationToken);
 
         return TypedResults.Ok(new PageResponse<UserResponse>(rows.ConvertAll(r => r.User), next, scope.At));
@@ -207,7 +207,7 @@ internal static class AccessReviewApi
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
         var (rows, next) = await ReadPageAsync(command, take,
             reader => new MemberResponse(reader.GetString(0), reader.GetString(1), NullableString(reader, 2), NullableString(reader, 3),
-                reader.GetBoolean(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)),
+                reader.GetBoolean(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), Via(reader, 7)),
             last => QueryParameters.EncodeCursor("members", last.UserName, last.Id), cancellationToken);
 
         return TypedResults.Ok(new PageResponse<MemberResponse>(rows, next, scope.At));
@@ -296,7 +296,8 @@ internal static class AccessReviewApi
 
         if (csv)
         {
-            return new AccessReviewCsv(connection => AccessReviewCommand(connection, scope, null, null), scope.At ?? scope.Connection.LastSuccessfulSyncAt);
+            var sheet = await HasNestingAsync(data, scope, cancellationToken) ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect;
+            return new AccessReviewCsv(connection => SnapshotCommand(connection, sheet, scope), scope.At ?? scope.Connection.LastSuccessfulSyncAt);
         }
 
         await using var connection = await data.OpenConnectionAsync(cancellationToken);
@@ -345,7 +346,9 @@ internal static class AccessReviewApi
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                privileged.Add(new PrivilegedGroupResponse(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<string[]>(2)));
+                var members = JsonSerializer.Deserialize<MemberJson[]>(reader.GetString(2), Web) ?? [];
+                privileged.Add(new PrivilegedGroupResponse(reader.GetString(0), reader.GetString(1), members.Select(m => m.UserName).ToArray(),
+                    members.Select(m => new PrivilegedMemberResponse(m.Id, m.UserName, Via(m.ViaIds, m.ViaNames))).ToArray()));
             }
         }
 
@@ -432,7 +435,14 @@ internal static class AccessReviewApi
         return command;
     }
 
-    internal static NpgsqlCommand AccessReviewCommand(NpgsqlConnection connection, Scope scope, string[]? after, int? limit)
+    private static async Task<bool> HasNestingAsync(NpgsqlDataSource data, Scope scope, CancellationToken cancellationToken)
+    {
+        await using var connection = await data.OpenConnectionAsync(cancellationToken);
+        await using var command = SnapshotCommand(connection, AccessReviewSql.HasNesting, scope);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    private static NpgsqlCommand AccessReviewCommand(NpgsqlConnection connection, Scope scope, string[]? after, int limit)
     {
         var command = SnapshotCommand(connection, AccessReviewSql.AccessReview, scope);
         command.Add("after_key", NpgsqlDbType.Text, after?[0]);
@@ -444,7 +454,7 @@ internal static class AccessReviewApi
 
     internal static AccessReviewRow ReadAccessReviewRow(NpgsqlDataReader r) => new(
         r.GetString(0), r.GetString(1), NullableString(r, 2), NullableString(r, 3), r.GetFieldValue<string[]>(4), r.GetString(5),
-        r.GetBoolean(6), r.GetFieldValue<DateTimeOffset>(7), NullableString(r, 8), NullableString(r, 9), NullableInstant(r, 10));
+        r.GetBoolean(6), r.GetFieldValue<DateTimeOffset>(7), NullableString(r, 8), NullableString(r, 9), NullableInstant(r, 10), Via(r, 11));
 
     private static async Task<List<ChangeResponse>> ReadChangesAsync(
         NpgsqlConnection connection, Guid connectionId, DateTimeOffset? since, DateTimeOffset? until, string? kind, string? subject,
@@ -472,12 +482,28 @@ internal static class AccessReviewApi
 
     private static UserResponse ReadUser(NpgsqlDataReader r)
     {
-        var ids = r.GetFieldValue<string[]>(12);
-        var names = r.GetFieldValue<string[]>(13);
+        var groups = JsonSerializer.Deserialize<GroupJson[]>(r.GetString(12), Web) ?? [];
         return new UserResponse(r.GetString(0), r.GetString(1), NullableString(r, 2), NullableString(r, 3), NullableString(r, 4),
             NullableString(r, 5), r.GetFieldValue<string[]>(6), r.GetBoolean(7), r.GetString(8), r.GetFieldValue<DateTimeOffset>(9),
-            r.GetFieldValue<DateTimeOffset>(10), NullableInstant(r, 11), ids.Select((id, i) => new GroupRef(id, names[i])).ToArray());
+            r.GetFieldValue<DateTimeOffset>(10), NullableInstant(r, 11),
+            groups.Select(g => new UserGroup(g.Id, g.DisplayName, Via(g.ViaIds, g.ViaNames))).ToArray());
     }
+
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A group as the SQL's JSON aggregate spells it (AccessReviewSql.UserGroups).</summary>
+    private sealed record GroupJson(string Id, string DisplayName, string[]? ViaIds, string[]? ViaNames);
+
+    /// <summary>A privileged group's member as the SQL's JSON aggregate spells it (AccessReviewSql.PrivilegedMembers).</summary>
+    private sealed record MemberJson(string Id, string UserName, string[]? ViaIds, string[]? ViaNames);
+
+    /// <summary>The chain of nested groups from the two parallel arrays the SQL returns (ids, then names) at column i.</summary>
+    private static GroupRef[] Via(NpgsqlDataReader r, int i) =>
+        r.IsDBNull(i) ? [] : Via(r.GetFieldValue<string[]>(i), r.GetFieldValue<string[]>(i + 1));
+
+    /// <summary>A direct member has no chain: the SQL gives NULL, the API an empty list.</summary>
+    private static GroupRef[] Via(string[]? ids, string[]? names) =>
+        ids is null || names is null ? [] : ids.Select((id, i) => new GroupRef(id, names[i])).ToArray();
 
     private static string? NullableString(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 

@@ -15,7 +15,7 @@ internal sealed class AccessReviewCsv(Func<NpgsqlConnection, NpgsqlCommand> quer
     public const string ContentType = "text/csv; charset=utf-8";
 
     public static readonly string[] Header =
-        ["userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt", "groupId", "groupName", "memberSince"];
+        ["userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt", "groupId", "groupName", "memberSince", "viaGroupIds", "viaGroupNames"];
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -49,6 +49,8 @@ internal sealed class AccessReviewCsv(Func<NpgsqlConnection, NpgsqlCommand> quer
             fields[8] = row.GroupId;
             fields[9] = row.GroupName;
             fields[10] = row.MemberSince is { } since ? Instant(since) : null;
+            fields[11] = string.Join(';', row.Via.Select(g => g.Id));
+            fields[12] = string.Join(';', row.Via.Select(g => g.DisplayName));
             await WriteLineAsync(writer, fields);
         }
     }
