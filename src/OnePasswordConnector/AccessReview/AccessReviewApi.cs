@@ -41,6 +41,7 @@ internal static class AccessReviewApi
         group.MapGet("/access-review", GetAccessReview).WithName("GetAccessReview")
             .WithSummary("The review sheet: one row per user and group, plus users in no group; JSON or CSV")
             .WithDescription("CSV (RFC 4180, UTF-8, one header row) with Accept: text/csv or format=csv; it is streamed whole, without paging. " +
+                             "CSV cells that begin with =, +, -, @, a tab or a carriage return get a leading ' unless csvFormulaEscape=false. " +
                              "JSON is keyset-paginated. asOf reproduces the sheet as of a past sync.")
             .Produces(StatusCodes.Status200OK, contentType: "text/csv");
         group.MapGet("/summary", GetSummary).WithName("GetAccessSummary").WithSummary("The red flags: status counts, privileged members, inactive members, joiners and leavers");
@@ -273,8 +274,11 @@ internal static class AccessReviewApi
     /// <param name="asOf" example="2026-06-30T23:59:59Z">The sheet as of the last complete sync at or before this ISO 8601 instant.</param>
     /// <param name="cursor" example="WyJhY2Nlc3MtcmV2aWV3IiwiYWRhQGV4YW1wbGUub3JnIiwiVUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUEiLCJnYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYiJd">JSON only: nextCursor of the previous page.</param>
     /// <param name="limit" example="100">JSON only: page size, 1 to 1000 (default 100).</param>
+    /// <param name="csvFormulaEscape" example="true">CSV only: true (default) prefixes ' to every cell that begins with =, +, -, @,
+    /// a tab or a carriage return, so a spreadsheet shows it as text instead of running it as a formula (OWASP CSV injection);
+    /// false gives the cells exactly as stored. JSON always carries exact values.</param>
     internal static async Task<Results<Ok<PageResponse<AccessReviewRow>>, AccessReviewCsv, ValidationProblem, ProblemHttpResult>> GetAccessReview(
-        string tenantId, Guid connectionId, string? format, string? asOf, string? cursor, int? limit, HttpRequest request,
+        string tenantId, Guid connectionId, string? format, string? asOf, string? cursor, int? limit, bool? csvFormulaEscape, HttpRequest request,
         ConnectorDbContext db, NpgsqlDataSource data, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
@@ -297,7 +301,8 @@ internal static class AccessReviewApi
         if (csv)
         {
             var sheet = await HasNestingAsync(data, scope, cancellationToken) ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect;
-            return new AccessReviewCsv(connection => SnapshotCommand(connection, sheet, scope), scope.At ?? scope.Connection.LastSuccessfulSyncAt);
+            return new AccessReviewCsv(connection => SnapshotCommand(connection, sheet, scope), scope.At ?? scope.Connection.LastSuccessfulSyncAt,
+                csvFormulaEscape ?? true);
         }
 
         await using var connection = await data.OpenConnectionAsync(cancellationToken);
