@@ -45,7 +45,7 @@ public sealed record GroupResponse(string Id, string DisplayName, int MemberCoun
 
 /// <summary>A user who holds a group, directly or through groups nested in it.</summary>
 /// <param name="MemberSince">When the current membership period began (the sync that first saw it); through nested
-/// groups, when the last link of the chain began.</param>
+/// groups, when the whole chain first held (the latest start of its links).</param>
 /// <param name="Via">The chain of nested groups through which the user holds the group, outermost first; empty for a
 /// direct member.</param>
 public sealed record MemberResponse(
@@ -69,7 +69,7 @@ public sealed record ChangeResponse(
     JsonElement? After);
 
 /// <summary>One line of the review sheet: a user and one group they hold, or a user in no group (group fields null).</summary>
-/// <param name="MemberSince">When the membership's current period began (through nested groups: the chain's last link).</param>
+/// <param name="MemberSince">When the membership's current period began (through nested groups: the latest start of the chain's links).</param>
 /// <param name="Via">The chain of nested groups through which the user holds the group, outermost first; empty for a
 /// direct member and for a user in no group.</param>
 public sealed record AccessReviewRow(
