@@ -75,14 +75,14 @@ internal static class AccessReviewSql
         """;
 
     // A SCIM server may list a group as a member of a group (RFC 7643 §4.2, members.type "Group"): its users hold the
-    // outer group's access too. nested_at are those group-in-group links, found through a partial index that holds
-    // only them (NestedGroupIndexes), so a directory without nesting pays next to nothing. nesting_at walks them from every
-    // outer group: via_ids/via_names is the chain of groups below the outer one, outermost first; the path array keeps
-    // a cycle (A in B in A) from being walked round, and a chain is followed 16 groups deep at most. Without nesting it is empty.
+    // outer group's access too. nested_at are those group-in-group links, found through a partial index that holds only
+    // them (NestedGroupIndexes), so a directory without nesting pays next to nothing. nesting_at walks them from every
+    // outer group: via_ids/via_names is the chain of groups below the outer one, outermost first; the path array keeps a
+    // cycle (A in B in A) from being walked round, and a chain is followed 16 groups deep at most.
     // access_at is every (group, user) pair once, with how the user holds it: directly (no chain: NULL, which keeps the
-    // rows narrow for the sheet's sort), else through the
-    // shortest chain (ties: the smallest group ids). nested_access_at holds only the pairs that are not direct, so the
-    // direct pairs keep the plans they had before nesting was followed, and cost nothing more without nesting.
+    // sheet's rows narrow for its sort), else through the shortest chain (ties: the smallest group ids).
+    // nested_access_at holds only the pairs that are not direct, so the direct pairs keep the plans they had before
+    // nesting was followed, and cost nothing more in a directory without nesting.
     private const string Nesting = """
         nested_at AS MATERIALIZED (
             SELECT m.group_id, g.scim_id AS inner_id, g.display_name AS inner_name, m.valid_from
