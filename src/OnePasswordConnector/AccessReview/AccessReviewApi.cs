@@ -89,7 +89,7 @@ internal static class AccessReviewApi
         command.Add("after_key", NpgsqlDbType.Text, after?[0]);
         command.Add("after_id", NpgsqlDbType.Text, after?[1]);
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        var (rows, next) = await ReadPageAsync(command, take, reader => (User: ReadUser(reader), Key: reader.GetString(13)),
+        var (rows, next) = await ReadPageAsync(command, take, reader => (User: ReadUser(reader), Key: reader.GetString(15)),
             last => QueryParameters.EncodeCursor("users:" + sort, last.Key, last.User.Id), cancellationToken);
 
         return TypedResults.Ok(new PageResponse<UserResponse>(rows.ConvertAll(r => r.User), next, scope.At));
@@ -487,17 +487,15 @@ internal static class AccessReviewApi
 
     private static UserResponse ReadUser(NpgsqlDataReader r)
     {
-        var groups = JsonSerializer.Deserialize<GroupJson[]>(r.GetString(12), Web) ?? [];
+        var ids = r.GetFieldValue<string[]>(12);
+        var names = r.GetFieldValue<string[]>(13);
+        var chains = r.GetFieldValue<string?[]>(14);
         return new UserResponse(r.GetString(0), r.GetString(1), NullableString(r, 2), NullableString(r, 3), NullableString(r, 4),
             NullableString(r, 5), r.GetFieldValue<string[]>(6), r.GetBoolean(7), r.GetString(8), r.GetFieldValue<DateTimeOffset>(9),
-            r.GetFieldValue<DateTimeOffset>(10), NullableInstant(r, 11),
-            groups.Select(g => new UserGroup(g.Id, g.DisplayName, Via(g.ViaIds, g.ViaNames))).ToArray());
+            r.GetFieldValue<DateTimeOffset>(10), NullableInstant(r, 11), ids.Select((id, i) => new UserGroup(id, names[i], Via(chains[i]))).ToArray());
     }
 
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
-
-    /// <summary>A group as the SQL's JSON aggregate spells it (AccessReviewSql.UserGroups).</summary>
-    private sealed record GroupJson(string Id, string DisplayName, string[]? ViaIds, string[]? ViaNames);
 
     /// <summary>A privileged group's member as the SQL's JSON aggregate spells it (AccessReviewSql.PrivilegedMembers).</summary>
     private sealed record MemberJson(string Id, string UserName, string[]? ViaIds, string[]? ViaNames);
@@ -505,6 +503,10 @@ internal static class AccessReviewApi
     /// <summary>The chain of nested groups from the two parallel arrays the SQL returns (ids, then names) at column i.</summary>
     private static GroupRef[] Via(NpgsqlDataReader r, int i) =>
         r.IsDBNull(i) ? [] : Via(r.GetFieldValue<string[]>(i), r.GetFieldValue<string[]>(i + 1));
+
+    /// <summary>A chain as AccessReviewSql.UserGroups spells it, the JSON pair [viaIds, viaNames]; NULL for a direct membership.</summary>
+    private static GroupRef[] Via(string? chain) =>
+        chain is null ? [] : JsonSerializer.Deserialize<string[][]>(chain) is [var ids, var names] ? Via(ids, names) : [];
 
     /// <summary>A direct member has no chain: the SQL gives NULL, the API an empty list.</summary>
     private static GroupRef[] Via(string[]? ids, string[]? names) =>
