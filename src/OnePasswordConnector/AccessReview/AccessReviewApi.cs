@@ -42,6 +42,7 @@ internal static class AccessReviewApi
         group.MapGet("/access-review", GetAccessReview).WithName("GetAccessReview")
             .WithSummary("The review sheet: one row per user and group, plus users in no group; JSON or CSV")
             .WithDescription("CSV (RFC 4180, UTF-8, one header row) with Accept: text/csv or format=csv; it is streamed whole, without paging. " +
+                             "CSV cells that begin with =, +, -, @, a tab or a carriage return get a leading ' unless csvFormulaEscape=false. " +
                              "JSON is keyset-paginated. asOf reproduces the sheet as of a past sync.")
             .Produces(StatusCodes.Status200OK, contentType: "text/csv");
         group.MapGet("/summary", GetSummary).WithName("GetAccessSummary").WithSummary("The red flags: status counts, privileged members, inactive members, joiners and leavers");
@@ -89,7 +90,7 @@ internal static class AccessReviewApi
         command.Add("after_key", NpgsqlDbType.Text, after?[0]);
         command.Add("after_id", NpgsqlDbType.Text, after?[1]);
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        var (rows, next) = await ReadPageAsync(command, take, reader => (User: ReadUser(reader), Key: reader.GetString(14)),
+        var (rows, next) = await ReadPageAsync(command, take, reader => (User: ReadUser(reader), Key: reader.GetString(15)),
             last => QueryParameters.EncodeCursor("users:" + sort, last.Key, last.User.Id), cancellationToken);
 
         return TypedResults.Ok(new PageResponse<UserResponse>(rows.ConvertAll(r => r.User), next, scope.At));
@@ -208,7 +209,7 @@ internal static class AccessReviewApi
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
         var (rows, next) = await ReadPageAsync(command, take,
             reader => new MemberResponse(reader.GetString(0), reader.GetString(1), NullableString(reader, 2), NullableString(reader, 3),
-                reader.GetBoolean(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)),
+                reader.GetBoolean(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), Via(reader, 7)),
             last => QueryParameters.EncodeCursor("members", last.UserName, last.Id), cancellationToken);
 
         return TypedResults.Ok(new PageResponse<MemberResponse>(rows, next, scope.At));
@@ -275,8 +276,11 @@ internal static class AccessReviewApi
     /// <param name="asOf" example="2026-06-30T23:59:59Z">The sheet as of the last complete sync at or before this ISO 8601 instant.</param>
     /// <param name="cursor" example="WyJhY2Nlc3MtcmV2aWV3IiwiYWRhQGV4YW1wbGUub3JnIiwiVUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUEiLCJnYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYiJd">JSON only: nextCursor of the previous page.</param>
     /// <param name="limit" example="100">JSON only: page size, 1 to 1000 (default 100).</param>
+    /// <param name="csvFormulaEscape" example="true">CSV only: true (default) prefixes ' to every cell that begins with =, +, -, @,
+    /// a tab or a carriage return, so a spreadsheet shows it as text instead of running it as a formula (OWASP CSV injection);
+    /// false gives the cells exactly as stored. JSON always carries exact values.</param>
     internal static async Task<Results<Ok<PageResponse<AccessReviewRow>>, AccessReviewCsv, ValidationProblem, ProblemHttpResult>> GetAccessReview(
-        string tenantId, Guid connectionId, string? format, string? asOf, string? cursor, int? limit, HttpRequest request,
+        string tenantId, Guid connectionId, string? format, string? asOf, string? cursor, int? limit, bool? csvFormulaEscape, HttpRequest request,
         ConnectorDbContext db, NpgsqlDataSource data, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
@@ -298,7 +302,9 @@ internal static class AccessReviewApi
 
         if (csv)
         {
-            return new AccessReviewCsv(connection => AccessReviewCommand(connection, scope, null, null), scope.At ?? scope.Connection.LastSuccessfulSyncAt);
+            var sheet = await HasNestingAsync(data, scope, cancellationToken) ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect;
+            return new AccessReviewCsv(connection => SnapshotCommand(connection, sheet, scope), scope.At ?? scope.Connection.LastSuccessfulSyncAt,
+                csvFormulaEscape ?? true);
         }
 
         await using var connection = await data.OpenConnectionAsync(cancellationToken);
@@ -347,7 +353,9 @@ internal static class AccessReviewApi
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                privileged.Add(new PrivilegedGroupResponse(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<string[]>(2)));
+                var members = JsonSerializer.Deserialize<MemberJson[]>(reader.GetString(2), Web) ?? [];
+                privileged.Add(new PrivilegedGroupResponse(reader.GetString(0), reader.GetString(1), members.Select(m => m.UserName).ToArray(),
+                    members.Select(m => new PrivilegedMemberResponse(m.Id, m.UserName, Via(m.ViaIds, m.ViaNames))).ToArray()));
             }
         }
 
@@ -434,7 +442,14 @@ internal static class AccessReviewApi
         return command;
     }
 
-    internal static NpgsqlCommand AccessReviewCommand(NpgsqlConnection connection, Scope scope, string[]? after, int? limit)
+    private static async Task<bool> HasNestingAsync(NpgsqlDataSource data, Scope scope, CancellationToken cancellationToken)
+    {
+        await using var connection = await data.OpenConnectionAsync(cancellationToken);
+        await using var command = SnapshotCommand(connection, AccessReviewSql.HasNesting, scope);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    private static NpgsqlCommand AccessReviewCommand(NpgsqlConnection connection, Scope scope, string[]? after, int limit)
     {
         var command = SnapshotCommand(connection, AccessReviewSql.AccessReview, scope);
         command.Add("after_key", NpgsqlDbType.Text, after?[0]);
@@ -446,7 +461,7 @@ internal static class AccessReviewApi
 
     internal static AccessReviewRow ReadAccessReviewRow(NpgsqlDataReader r) => new(
         r.GetString(0), r.GetString(1), NullableString(r, 2), NullableString(r, 3), r.GetFieldValue<string[]>(4), r.GetString(5),
-        r.GetBoolean(6), r.GetFieldValue<DateTimeOffset>(7), NullableString(r, 8), NullableString(r, 9), NullableInstant(r, 10));
+        r.GetBoolean(6), r.GetFieldValue<DateTimeOffset>(7), NullableString(r, 8), NullableString(r, 9), NullableInstant(r, 10), Via(r, 11));
 
     private static async Task<List<ChangeResponse>> ReadChangesAsync(
         NpgsqlConnection connection, Guid connectionId, DateTimeOffset? since, DateTimeOffset? until, string? kind, string? subject,
@@ -476,10 +491,28 @@ internal static class AccessReviewApi
     {
         var ids = r.GetFieldValue<string[]>(12);
         var names = r.GetFieldValue<string[]>(13);
+        var chains = r.GetFieldValue<string?[]>(14);
         return new UserResponse(r.GetString(0), r.GetString(1), NullableString(r, 2), NullableString(r, 3), NullableString(r, 4),
             NullableString(r, 5), r.GetFieldValue<string[]>(6), r.GetBoolean(7), r.GetString(8), r.GetFieldValue<DateTimeOffset>(9),
-            r.GetFieldValue<DateTimeOffset>(10), NullableInstant(r, 11), ids.Select((id, i) => new GroupRef(id, names[i])).ToArray());
+            r.GetFieldValue<DateTimeOffset>(10), NullableInstant(r, 11), ids.Select((id, i) => new UserGroup(id, names[i], Via(chains[i]))).ToArray());
     }
+
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A privileged group's member as the SQL's JSON aggregate spells it (AccessReviewSql.PrivilegedMembers).</summary>
+    private sealed record MemberJson(string Id, string UserName, string[]? ViaIds, string[]? ViaNames);
+
+    /// <summary>The chain of nested groups from the two parallel arrays the SQL returns (ids, then names) at column i.</summary>
+    private static GroupRef[] Via(NpgsqlDataReader r, int i) =>
+        r.IsDBNull(i) ? [] : Via(r.GetFieldValue<string[]>(i), r.GetFieldValue<string[]>(i + 1));
+
+    /// <summary>A chain as AccessReviewSql.UserGroups spells it, the JSON pair [viaIds, viaNames]; NULL for a direct membership.</summary>
+    private static GroupRef[] Via(string? chain) =>
+        chain is null ? [] : JsonSerializer.Deserialize<string[][]>(chain) is [var ids, var names] ? Via(ids, names) : [];
+
+    /// <summary>A direct member has no chain: the SQL gives NULL, the API an empty list.</summary>
+    private static GroupRef[] Via(string[]? ids, string[]? names) =>
+        ids is null || names is null ? [] : ids.Select((id, i) => new GroupRef(id, names[i])).ToArray();
 
     private static string? NullableString(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 

@@ -1,21 +1,28 @@
 using System.Globalization;
 using System.Text;
+using CsvHelper;
+using CsvHelper.Configuration;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
 
 namespace OnePasswordConnector.AccessReview;
 
 /// <summary>
-/// The review sheet as CSV (RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or line break,
-/// quotes doubled; UTF-8 without BOM). Rows go to the response as the database returns them, so a sheet of any size
-/// never sits in memory. One header row, nothing else: any CSV reader takes it as is.
+/// The review sheet as CSV, written by CsvHelper (RFC 4180: CRLF line ends, fields quoted when they hold a comma,
+/// quote or line break or begin or end with a space, quotes doubled; UTF-8 without BOM). Rows go to the response as the
+/// database returns them, so a sheet of any size never sits in memory. One header row, nothing else: any CSV reader
+/// takes it as is. With <paramref name="formulaEscape"/> a cell that begins with =, +, -, @, a tab or a carriage return
+/// gets a leading ' (and is quoted), so a spreadsheet shows it as text instead of evaluating it (OWASP CSV injection).
 /// </summary>
-internal sealed class AccessReviewCsv(Func<NpgsqlConnection, NpgsqlCommand> query, DateTimeOffset? asOf) : IResult
+internal sealed class AccessReviewCsv(Func<NpgsqlConnection, NpgsqlCommand> query, DateTimeOffset? asOf, bool formulaEscape) : IResult
 {
     public const string ContentType = "text/csv; charset=utf-8";
 
     public static readonly string[] Header =
-        ["userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt", "groupId", "groupName", "memberSince"];
+    [
+        "userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt", "groupId", "groupName", "memberSince",
+        "viaGroupIds", "viaGroupNames",
+    ];
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -31,48 +38,39 @@ internal sealed class AccessReviewCsv(Func<NpgsqlConnection, NpgsqlCommand> quer
         httpContext.Response.Headers.ContentDisposition =
             new ContentDispositionHeaderValue("attachment") { FileName = $"access-review-{stamp}.csv" }.ToString();
 
-        // DisposeAsync flushes asynchronously: Kestrel refuses synchronous writes to the response body.
-        await using var writer = new StreamWriter(httpContext.Response.Body, new UTF8Encoding(false), 64 * 1024) { NewLine = "\r\n" };
-        await WriteLineAsync(writer, Header);
-        var fields = new string?[Header.Length];
+        // CsvHelper hands each record to the writer with WriteAsync, and DisposeAsync flushes asynchronously: Kestrel
+        // refuses synchronous writes to the response body. NewLine is left at its default (CRLF): setting it explicitly
+        // would make CsvHelper quote only fields holding that exact sequence, not a lone LF.
+        await using var writer = new StreamWriter(httpContext.Response.Body, new UTF8Encoding(false), 64 * 1024);
+        await using var csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            InjectionOptions = formulaEscape ? InjectionOptions.Escape : InjectionOptions.None,
+        });
+        foreach (var name in Header)
+        {
+            csv.WriteField(name);
+        }
+
+        await csv.NextRecordAsync();
         while (await reader.ReadAsync(cancellationToken))
         {
             var row = AccessReviewApi.ReadAccessReviewRow(reader);
-            fields[0] = row.UserId;
-            fields[1] = row.UserName;
-            fields[2] = row.DisplayName;
-            fields[3] = row.PrimaryEmail;
-            fields[4] = string.Join(';', row.Emails);
-            fields[5] = row.Status;
-            fields[6] = row.Active ? "true" : "false";
-            fields[7] = Instant(row.FirstSeenAt);
-            fields[8] = row.GroupId;
-            fields[9] = row.GroupName;
-            fields[10] = row.MemberSince is { } since ? Instant(since) : null;
-            await WriteLineAsync(writer, fields);
+            csv.WriteField(row.UserId);
+            csv.WriteField(row.UserName);
+            csv.WriteField(row.DisplayName);
+            csv.WriteField(row.PrimaryEmail);
+            csv.WriteField(string.Join(';', row.Emails));
+            csv.WriteField(row.Status);
+            csv.WriteField(row.Active ? "true" : "false");
+            csv.WriteField(Instant(row.FirstSeenAt));
+            csv.WriteField(row.GroupId);
+            csv.WriteField(row.GroupName);
+            csv.WriteField(row.MemberSince is { } since ? Instant(since) : null);
+            csv.WriteField(string.Join(';', row.Via.Select(g => g.Id)));
+            csv.WriteField(string.Join(';', row.Via.Select(g => g.DisplayName)));
+            await csv.NextRecordAsync();
         }
     }
 
     private static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
-
-    private static async Task WriteLineAsync(StreamWriter writer, string?[] fields)
-    {
-        for (var i = 0; i < fields.Length; i++)
-        {
-            if (i > 0)
-            {
-                await writer.WriteAsync(',');
-            }
-
-            await writer.WriteAsync(Quote(fields[i]));
-        }
-
-        await writer.WriteLineAsync();
-    }
-
-    /// <summary>RFC 4180 §2: a field with a comma, quote or line break is quoted, its quotes doubled.</summary>
-    internal static string Quote(string? field) =>
-        field is null ? "" :
-        field.AsSpan().IndexOfAny(",\"\r\n") < 0 ? field :
-        "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

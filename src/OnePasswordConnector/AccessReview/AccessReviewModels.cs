@@ -8,14 +8,19 @@ namespace OnePasswordConnector.AccessReview;
 /// <param name="AsOfSync">With <c>asOf</c>: the instant of the sync the answer comes from (the last complete sync at or before asOf).</param>
 public sealed record PageResponse<T>(IReadOnlyList<T> Items, string? NextCursor, DateTimeOffset? AsOfSync);
 
-/// <summary>A group a user belongs to.</summary>
+/// <summary>A group, by id and name.</summary>
 public sealed record GroupRef(string Id, string DisplayName);
+
+/// <summary>A group a user holds, directly or through groups nested in it.</summary>
+/// <param name="Via">The chain of nested groups through which the user holds it, outermost first, ending with the group
+/// that lists the user; empty when the group lists the user directly.</param>
+public sealed record UserGroup(string Id, string DisplayName, IReadOnlyList<GroupRef> Via);
 
 /// <summary>A person in the 1Password account, as synced.</summary>
 /// <param name="Status">The 1Password account state where the bridge reports one, else active or inactive.</param>
 /// <param name="LastSeenAt">When the last successful sync still saw the user (for removed users: the last sync that did).</param>
 /// <param name="RemovedAt">When a complete sync first no longer saw the user; null while they are in 1Password.</param>
-/// <param name="Groups">The groups the user belongs to, by name.</param>
+/// <param name="Groups">The groups the user holds, directly or through nested groups, by name.</param>
 public sealed record UserResponse(
     string Id,
     string UserName,
@@ -29,17 +34,23 @@ public sealed record UserResponse(
     DateTimeOffset FirstSeenAt,
     DateTimeOffset LastSeenAt,
     DateTimeOffset? RemovedAt,
-    IReadOnlyList<GroupRef> Groups);
+    IReadOnlyList<UserGroup> Groups);
 
 /// <summary>One person with every change recorded for them, newest first.</summary>
 public sealed record UserDetailResponse(UserResponse User, IReadOnlyList<ChangeResponse> History);
 
-/// <summary>A group and how many users are directly in it.</summary>
+/// <summary>A group and how many users hold it.</summary>
+/// <param name="MemberCount">The users its member list shows: known users, direct or through nested groups, each once.</param>
 public sealed record GroupResponse(string Id, string DisplayName, int MemberCount, DateTimeOffset FirstSeenAt);
 
-/// <summary>A user in a group.</summary>
-/// <param name="MemberSince">When the current membership period began (the sync that first saw it).</param>
-public sealed record MemberResponse(string Id, string UserName, string? DisplayName, string? PrimaryEmail, bool Active, string Status, DateTimeOffset MemberSince);
+/// <summary>A user who holds a group, directly or through groups nested in it.</summary>
+/// <param name="MemberSince">When the current membership period began (the sync that first saw it); through nested
+/// groups, when the whole chain first held (the latest start of its links).</param>
+/// <param name="Via">The chain of nested groups through which the user holds the group, outermost first; empty for a
+/// direct member.</param>
+public sealed record MemberResponse(
+    string Id, string UserName, string? DisplayName, string? PrimaryEmail, bool Active, string Status, DateTimeOffset MemberSince,
+    IReadOnlyList<GroupRef> Via);
 
 /// <summary>One change a sync saw.</summary>
 /// <param name="Kind">user_added, user_removed, user_reactivated, user_deactivated, user_renamed, user_email_changed,
@@ -58,8 +69,10 @@ public sealed record ChangeResponse(
     JsonElement? Before,
     JsonElement? After);
 
-/// <summary>One line of the review sheet: a user and one group they belong to, or a user in no group (group fields null).</summary>
-/// <param name="MemberSince">When the membership's current period began.</param>
+/// <summary>One line of the review sheet: a user and one group they hold, or a user in no group (group fields null).</summary>
+/// <param name="MemberSince">When the membership's current period began (through nested groups: the latest start of the chain's links).</param>
+/// <param name="Via">The chain of nested groups through which the user holds the group, outermost first; empty for a
+/// direct member and for a user in no group.</param>
 public sealed record AccessReviewRow(
     string UserId,
     string UserName,
@@ -71,12 +84,14 @@ public sealed record AccessReviewRow(
     DateTimeOffset FirstSeenAt,
     string? GroupId,
     string? GroupName,
-    DateTimeOffset? MemberSince);
+    DateTimeOffset? MemberSince,
+    IReadOnlyList<GroupRef> Via);
 
 /// <summary>The red flags a reviewer looks at first.</summary>
 /// <param name="UsersByStatus">Users in 1Password now, counted by status.</param>
 /// <param name="RemovedUsers">Users no longer in 1Password (kept for history).</param>
-/// <param name="PrivilegedGroups">Members of 1Password's Owners and Administrators groups.</param>
+/// <param name="PrivilegedGroups">Members of 1Password's Owners and Administrators groups, direct or through nested groups.</param>
+/// <param name="Memberships">The (user, group) pairs the review sheet lists: each group's member count, added up.</param>
 /// <param name="InactiveUsersWithMemberships">Users who are not active but still belong to groups.</param>
 /// <param name="Since">The start of the added/removed window.</param>
 /// <param name="LastSuccessfulSyncAgeHours">Hours since the last successful sync; null before the first one.</param>
@@ -93,8 +108,14 @@ public sealed record SummaryResponse(
     DateTimeOffset? LastSuccessfulSyncAt,
     double? LastSuccessfulSyncAgeHours);
 
-/// <summary>A privileged group and the userNames of its members.</summary>
-public sealed record PrivilegedGroupResponse(string GroupId, string GroupName, string[] Members);
+/// <summary>A privileged group and its members.</summary>
+/// <param name="Members">The userNames of the users who hold it, directly or through nested groups.</param>
+/// <param name="MemberDetails">The same users in the same order, each with the chain of groups they hold it through.</param>
+public sealed record PrivilegedGroupResponse(string GroupId, string GroupName, string[] Members, IReadOnlyList<PrivilegedMemberResponse> MemberDetails);
+
+/// <summary>A user who holds a privileged group.</summary>
+/// <param name="Via">The chain of nested groups through which the user holds it, outermost first; empty for a direct member.</param>
+public sealed record PrivilegedMemberResponse(string Id, string UserName, IReadOnlyList<GroupRef> Via);
 
 /// <summary>How many inactive users still hold memberships, and the first 100 of them by userName.</summary>
 public sealed record InactiveMembersResponse(int Count, IReadOnlyList<InactiveMemberResponse> Users);

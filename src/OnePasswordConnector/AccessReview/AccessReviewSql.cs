@@ -56,29 +56,65 @@ internal static class AccessReviewSql
             WHERE h.connection_id = @c AND h.valid_from <= @v AND h.valid_to > @v)
         """;
 
-    // Only user members: nested groups are listed by the bridge but reviewed as groups, not as people.
     private const string CurrentMembers = """
         members_at AS NOT MATERIALIZED (
-            SELECT m.group_id, m.member_id, m.valid_from
+            SELECT m.group_id, m.member_id, m.member_type, m.valid_from
             FROM memberships m
-            WHERE m.connection_id = @c AND m.removed_at IS NULL AND m.member_type = 'User')
+            WHERE m.connection_id = @c AND m.removed_at IS NULL)
         """;
 
     private const string MembersAsOf = """
         members_at AS NOT MATERIALIZED (
-            SELECT m.group_id, m.member_id, m.valid_from
+            SELECT m.group_id, m.member_id, m.member_type, m.valid_from
             FROM memberships m
-            WHERE m.connection_id = @c AND m.member_type = 'User' AND m.valid_from <= @v AND (m.removed_at IS NULL OR m.removed_at > @v)
+            WHERE m.connection_id = @c AND m.valid_from <= @v AND (m.removed_at IS NULL OR m.removed_at > @v)
             UNION ALL
-            SELECT h.group_id, h.member_id, h.valid_from
+            SELECT h.group_id, h.member_id, h.member_type, h.valid_from
             FROM membership_history h
-            WHERE h.connection_id = @c AND h.member_type = 'User' AND h.valid_from <= @v AND h.valid_to > @v)
+            WHERE h.connection_id = @c AND h.valid_from <= @v AND h.valid_to > @v)
+        """;
+
+    // A SCIM server may list a group as a member of a group (RFC 7643 §4.2, members.type "Group"): its users hold the
+    // outer group's access too. nested_at are those group-in-group links, found through a partial index that holds only
+    // them (NestedGroupIndexes), so a directory without nesting pays next to nothing. nesting_at walks them from every
+    // outer group: via_ids/via_names is the chain of groups below the outer one, outermost first; the path array keeps a
+    // cycle (A in B in A) from being walked round, and a chain is followed 16 groups deep at most.
+    // access_at is every (group, user) pair once, with how the user holds it: directly (no chain: NULL, which keeps the
+    // sheet's rows narrow for its sort), else through the shortest chain (ties: the smallest group ids).
+    // nested_access_at holds only the pairs that are not direct, so the direct pairs keep the plans they had before
+    // nesting was followed, and cost nothing more in a directory without nesting.
+    private const string Nesting = """
+        nested_at AS MATERIALIZED (
+            SELECT m.group_id, g.scim_id AS inner_id, g.display_name AS inner_name, m.valid_from
+            FROM members_at m JOIN groups_at g ON g.scim_id = m.member_id
+            WHERE m.member_type = 'Group'),
+        nesting_at (group_id, inner_id, via_ids, via_names, since, depth) AS (
+            SELECT n.group_id, n.inner_id, ARRAY[n.inner_id], ARRAY[n.inner_name], n.valid_from, 1
+            FROM nested_at n
+            WHERE n.inner_id <> n.group_id
+            UNION ALL
+            SELECT r.group_id, n.inner_id, r.via_ids || n.inner_id, r.via_names || n.inner_name, GREATEST(r.since, n.valid_from), r.depth + 1
+            FROM nesting_at r JOIN nested_at n ON n.group_id = r.inner_id
+            WHERE r.depth < 16 AND n.inner_id <> r.group_id AND n.inner_id <> ALL (r.via_ids)),
+        nested_access_at AS NOT MATERIALIZED (
+            SELECT DISTINCT ON (r.group_id, m.member_id)
+                   r.group_id, m.member_id, r.via_ids, r.via_names, GREATEST(r.since, m.valid_from) AS valid_from
+            FROM nesting_at r JOIN members_at m ON m.group_id = r.inner_id AND m.member_type = 'User'
+            WHERE NOT EXISTS (SELECT 1 FROM members_at d WHERE d.group_id = r.group_id AND d.member_id = m.member_id AND d.member_type = 'User')
+            ORDER BY r.group_id, m.member_id, r.depth, r.via_ids),
+        access_at AS NOT MATERIALIZED (
+            SELECT m.group_id, m.member_id, NULL::text[] AS via_ids, NULL::text[] AS via_names, m.valid_from
+            FROM members_at m
+            WHERE m.member_type = 'User'
+            UNION ALL
+            SELECT n.group_id, n.member_id, n.via_ids, n.via_names, n.valid_from
+            FROM nested_access_at n)
         """;
 
     /// <summary>The WITH clause for the current directory or the snapshot at @t.</summary>
     public static string Snapshot(bool asOf) => asOf
-        ? $"WITH {UsersAsOf},\n{GroupsAsOf},\n{MembersAsOf}\n"
-        : $"WITH {CurrentUsers},\n{CurrentGroups},\n{CurrentMembers}\n";
+        ? $"WITH RECURSIVE {UsersAsOf},\n{GroupsAsOf},\n{MembersAsOf},\n{Nesting}\n"
+        : $"WITH RECURSIVE {CurrentUsers},\n{CurrentGroups},\n{CurrentMembers},\n{Nesting}\n";
 
     /// <summary>The last succeeded sync that had finished by @as_of: the snapshot an asOf query answers from.</summary>
     public const string SnapshotInstant = """
@@ -90,18 +126,45 @@ internal static class AccessReviewSql
     /// <summary>The sort key of <c>users</c>: @sort_by_name picks the person's name, else the userName.</summary>
     private const string UserSortKey = "CASE WHEN @sort_by_name THEN COALESCE(u.display_name, u.formatted_name, u.user_name) ELSE u.user_name END";
 
+    // The groups user u holds (access_at for one user) and the users holding group g. Spelt out per branch so that each
+    // branch is evaluated for the one user or group through its index, rather than joined whole to the outer query.
+    private const string AccessOfUser = """
+        SELECT m.group_id, m.valid_from, NULL::text[] AS via_ids, NULL::text[] AS via_names
+        FROM members_at m WHERE m.member_id = u.scim_id AND m.member_type = 'User'
+        UNION ALL
+        SELECT n.group_id, n.valid_from, n.via_ids, n.via_names
+        FROM nested_access_at n WHERE n.member_id = u.scim_id
+        """;
+
+    private const string AccessOfGroup = """
+        SELECT m.member_id, m.valid_from, NULL::text[] AS via_ids, NULL::text[] AS via_names
+        FROM members_at m WHERE m.group_id = g.scim_id AND m.member_type = 'User'
+        UNION ALL
+        SELECT n.member_id, n.valid_from, n.via_ids, n.via_names
+        FROM nested_access_at n WHERE n.group_id = g.scim_id
+        """;
+
+    /// <summary>
+    /// A user's groups, by name: their ids, their names and, where a group is held through nested groups, its chain as
+    /// a JSON array [viaIds, viaNames] (NULL for a direct membership, which keeps the common case as cheap as before).
+    /// </summary>
+    private const string UserGroups = $"""
+        LEFT JOIN LATERAL (
+            SELECT array_agg(a.group_id ORDER BY g.display_name, g.scim_id) AS ids,
+                   array_agg(g.display_name ORDER BY g.display_name, g.scim_id) AS names,
+                   array_agg(CASE WHEN a.via_ids IS NOT NULL THEN jsonb_build_array(a.via_ids, a.via_names)::text END
+                             ORDER BY g.display_name, g.scim_id) AS vias
+            FROM ({AccessOfUser}) a JOIN groups_at g ON g.scim_id = a.group_id) gs ON true
+        """;
+
     public const string Users = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
-               {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at,
-               COALESCE(gs.ids, ARRAY[]::text[]), COALESCE(gs.names, ARRAY[]::text[]), {UserSortKey} AS sort_key
+               {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at, COALESCE(gs.ids, ARRAY[]::text[]), COALESCE(gs.names, ARRAY[]::text[]), COALESCE(gs.vias, ARRAY[]::text[]),
+               {UserSortKey} AS sort_key
         FROM users_at u
-        LEFT JOIN LATERAL (
-            SELECT array_agg(g.scim_id ORDER BY g.display_name, g.scim_id) AS ids,
-                   array_agg(g.display_name ORDER BY g.display_name, g.scim_id) AS names
-            FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id
-            WHERE m.member_id = u.scim_id) gs ON true
+        {UserGroups}
         WHERE (@status IS NULL OR lower({Status}) = @status)
-          AND (@group IS NULL OR EXISTS (SELECT 1 FROM members_at m WHERE m.member_id = u.scim_id AND m.group_id = @group))
+          AND (@group IS NULL OR EXISTS (SELECT 1 FROM ({AccessOfUser}) a WHERE a.group_id = @group))
           AND (@q IS NULL OR u.user_name ILIKE @q OR u.display_name ILIKE @q OR u.primary_email ILIKE @q OR u.formatted_name ILIKE @q)
           AND (@after_key IS NULL OR ({UserSortKey}, u.scim_id) > (@after_key, @after_id))
         ORDER BY {UserSortKey}, u.scim_id
@@ -110,20 +173,19 @@ internal static class AccessReviewSql
 
     public const string User = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
-               {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at,
-               COALESCE(gs.ids, ARRAY[]::text[]), COALESCE(gs.names, ARRAY[]::text[]), u.user_name
+               {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at, COALESCE(gs.ids, ARRAY[]::text[]), COALESCE(gs.names, ARRAY[]::text[]), COALESCE(gs.vias, ARRAY[]::text[]),
+               u.user_name
         FROM users_at u
-        LEFT JOIN LATERAL (
-            SELECT array_agg(g.scim_id ORDER BY g.display_name, g.scim_id) AS ids,
-                   array_agg(g.display_name ORDER BY g.display_name, g.scim_id) AS names
-            FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id
-            WHERE m.member_id = u.scim_id) gs ON true
+        {UserGroups}
         WHERE u.scim_id = @user
         """;
 
-    public const string Groups = """
+    /// <summary>
+    /// A group's member count is the number of users its member list shows: known users, direct or nested, once each.
+    /// </summary>
+    public const string Groups = $"""
         SELECT g.scim_id, g.display_name, g.first_seen_at,
-               (SELECT count(*) FROM members_at m WHERE m.group_id = g.scim_id)::int AS member_count
+               (SELECT count(*) FROM ({AccessOfGroup}) a JOIN users_at u ON u.scim_id = a.member_id)::int AS member_count
         FROM groups_at g
         WHERE (@q IS NULL OR g.display_name ILIKE @q)
           AND (@after_key IS NULL OR (g.display_name, g.scim_id) > (@after_key, @after_id))
@@ -133,26 +195,71 @@ internal static class AccessReviewSql
 
     public const string Group = "SELECT g.display_name FROM groups_at g WHERE g.scim_id = @group";
 
+    /// <summary>
+    /// A group's users: its direct members, then those who hold it only through nested groups, merged in userName
+    /// order. Each part is ordered and limited on its own, so the direct part keeps its plan (walking the userName index
+    /// for a large group, or the group's memberships for a small one).
+    /// </summary>
     public const string Members = $"""
-        SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.active, {Status} AS status, m.valid_from
-        FROM members_at m JOIN users_at u ON u.scim_id = m.member_id
-        WHERE m.group_id = @group AND (@after_key IS NULL OR (u.user_name, u.scim_id) > (@after_key, @after_id))
-        ORDER BY u.user_name, u.scim_id
+        SELECT * FROM (
+            (SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.active, {Status} AS status, m.valid_from,
+                    NULL::text[] AS via_ids, NULL::text[] AS via_names
+             FROM members_at m JOIN users_at u ON u.scim_id = m.member_id
+             WHERE m.group_id = @group AND m.member_type = 'User' AND (@after_key IS NULL OR (u.user_name, u.scim_id) > (@after_key, @after_id))
+             ORDER BY u.user_name, u.scim_id
+             LIMIT @limit)
+            UNION ALL
+            (SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.active, {Status}, n.valid_from, n.via_ids, n.via_names
+             FROM nested_access_at n JOIN users_at u ON u.scim_id = n.member_id
+             WHERE n.group_id = @group AND (@after_key IS NULL OR (u.user_name, u.scim_id) > (@after_key, @after_id))
+             ORDER BY u.user_name, u.scim_id
+             LIMIT @limit)) x
+        ORDER BY x.user_name, x.scim_id
         LIMIT @limit
         """;
 
-    /// <summary>One row per user and group they belong to, plus one row (no group) for users in no group.</summary>
+    /// <summary>One row per user and group they hold (directly or through nested groups), plus one row (no group) for users in no group.</summary>
     public const string AccessReview = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
-               x.group_id, x.display_name, x.valid_from
+               x.group_id, x.display_name, x.valid_from, x.via_ids, x.via_names
         FROM users_at u
-        LEFT JOIN (SELECT m.member_id, m.group_id, g.display_name, m.valid_from
-                   FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id) x ON x.member_id = u.scim_id
+        LEFT JOIN LATERAL (
+            SELECT a.group_id, g.display_name, a.valid_from, a.via_ids, a.via_names
+            FROM ({AccessOfUser}) a JOIN groups_at g ON g.scim_id = a.group_id) x ON true
         -- The first, redundant condition lets the (connection_id, user_name, scim_id) index start at the cursor.
         WHERE (@after_key IS NULL OR (u.user_name, u.scim_id) >= (@after_key, @after_id))
           AND (@after_key IS NULL OR (u.user_name, u.scim_id, COALESCE(x.group_id, '')) > (@after_key, @after_id, @after_group))
         ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
         LIMIT @limit
+        """;
+
+    /// <summary>Whether any group of the snapshot holds another group.</summary>
+    public const string HasNesting = "SELECT EXISTS (SELECT 1 FROM nested_at)";
+
+    /// <summary>
+    /// The whole review sheet, for the CSV: the rows and order of <see cref="AccessReview"/>, joined set-wise (one pass
+    /// over the memberships, which PostgreSQL may split across workers) instead of one user at a time, which suits a
+    /// page but not 500,000 rows. A directory without nesting takes the direct memberships alone: a recursive CTE in
+    /// the plan would keep PostgreSQL from running it in parallel.
+    /// </summary>
+    public const string AccessReviewSheet = $"""
+        SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
+               x.group_id, x.display_name, x.valid_from, x.via_ids, x.via_names
+        FROM users_at u
+        LEFT JOIN (SELECT a.member_id, a.group_id, g.display_name, a.valid_from, a.via_ids, a.via_names
+                   FROM access_at a JOIN groups_at g ON g.scim_id = a.group_id) x ON x.member_id = u.scim_id
+        ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
+        """;
+
+    /// <summary><see cref="AccessReviewSheet"/> for a snapshot in which no group holds another.</summary>
+    public const string AccessReviewSheetDirect = $"""
+        SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
+               x.group_id, x.display_name, x.valid_from, NULL::text[], NULL::text[]
+        FROM users_at u
+        LEFT JOIN (SELECT m.member_id, m.group_id, g.display_name, m.valid_from
+                   FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id
+                   WHERE m.member_type = 'User') x ON x.member_id = u.scim_id
+        ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
         """;
 
     public const string Changes = """
@@ -174,26 +281,34 @@ internal static class AccessReviewSql
                 SELECT lower({Status}) AS status, count(*)::int AS n FROM users_at u WHERE u.removed_at IS NULL GROUP BY 1) s),
             (SELECT count(*)::int FROM directory_users d WHERE d.connection_id = @c AND d.removed_at IS NOT NULL),
             (SELECT count(*)::int FROM groups_at),
-            (SELECT count(*)::int FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id JOIN users_at u ON u.scim_id = m.member_id),
+            (SELECT count(*)::int FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id JOIN users_at u ON u.scim_id = m.member_id
+             WHERE m.member_type = 'User')
+            + (SELECT count(*)::int FROM nested_access_at n JOIN groups_at g ON g.scim_id = n.group_id JOIN users_at u ON u.scim_id = n.member_id),
             (SELECT count(*)::int FROM change_events e WHERE e.connection_id = @c AND e.kind = 'user_added' AND e.occurred_at >= @since),
             (SELECT count(*)::int FROM change_events e WHERE e.connection_id = @c AND e.kind = 'user_removed' AND e.occurred_at >= @since)
         """;
 
-    /// <summary>1Password's built-in privileged groups, by name (the bridge exposes them under these names).</summary>
-    public const string PrivilegedMembers = """
-        SELECT g.scim_id, g.display_name, COALESCE(array_agg(u.user_name ORDER BY u.user_name) FILTER (WHERE u.scim_id IS NOT NULL), '{}')
+    /// <summary>
+    /// 1Password's built-in privileged groups, by name (the bridge exposes them under these names), with their members
+    /// as a JSON array of {id, userName, viaIds, viaNames}.
+    /// </summary>
+    public const string PrivilegedMembers = $"""
+        SELECT g.scim_id, g.display_name,
+               COALESCE(jsonb_agg(jsonb_build_object('id', p.member_id, 'userName', p.user_name, 'viaIds', p.via_ids, 'viaNames', p.via_names)
+                                  ORDER BY p.user_name, p.member_id) FILTER (WHERE p.member_id IS NOT NULL), '[]')::text
         FROM groups_at g
-        LEFT JOIN members_at m ON m.group_id = g.scim_id
-        LEFT JOIN users_at u ON u.scim_id = m.member_id
+        LEFT JOIN LATERAL (
+            SELECT a.member_id, u.user_name, a.via_ids, a.via_names
+            FROM ({AccessOfGroup}) a JOIN users_at u ON u.scim_id = a.member_id) p ON true
         WHERE lower(g.display_name) IN ('owners', 'administrators')
         GROUP BY g.scim_id, g.display_name
         ORDER BY g.display_name, g.scim_id
         """;
 
     public const string InactiveWithMemberships = $"""
-        SELECT u.scim_id, u.user_name, {Status} AS status, array_agg(g.display_name ORDER BY g.display_name), count(*) OVER ()::int
+        SELECT u.scim_id, u.user_name, {Status} AS status, array_agg(g.display_name ORDER BY g.display_name, g.scim_id), count(*) OVER ()::int
         FROM users_at u
-        JOIN members_at m ON m.member_id = u.scim_id
+        JOIN LATERAL ({AccessOfUser}) m ON true
         JOIN groups_at g ON g.scim_id = m.group_id
         WHERE u.removed_at IS NULL AND lower({Status}) <> 'active'
         GROUP BY u.scim_id, u.user_name, u.state, u.active

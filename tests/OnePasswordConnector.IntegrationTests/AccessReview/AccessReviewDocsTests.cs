@@ -12,7 +12,7 @@ public sealed class AccessReviewDocsTests(ConnectorApp app) : IClassFixture<Conn
     [InlineData("groups", "q,asOf,cursor,limit")]
     [InlineData("groups/{groupId}/members", "groupId,asOf,cursor,limit")]
     [InlineData("changes", "since,until,kind,cursor,limit")]
-    [InlineData("access-review", "format,asOf,cursor,limit")]
+    [InlineData("access-review", "format,asOf,cursor,limit,csvFormulaEscape")]
     [InlineData("summary", "since")]
     public async Task Swagger_describes_every_access_review_parameter_with_an_example(string path, string parameters)
     {
