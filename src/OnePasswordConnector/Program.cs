@@ -39,9 +39,9 @@ app.MapHealth();
 app.MapServiceInfo();
 app.MapTelemetry();
 var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
-tenant.MapConnectionsApi();
-tenant.MapSyncsApi();
-tenant.MapAccessReviewApi();
+var connection = tenant.MapConnectionsApi();
+connection.MapSyncsApi();
+connection.MapAccessReviewApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

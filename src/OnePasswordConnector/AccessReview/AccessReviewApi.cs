@@ -26,9 +26,9 @@ internal static class AccessReviewApi
     private static readonly string[] Formats = ["json", "csv"];
     private const int HistoryLimit = 1000;
 
-    public static RouteGroupBuilder MapAccessReviewApi(this RouteGroupBuilder tenant)
+    public static RouteGroupBuilder MapAccessReviewApi(this RouteGroupBuilder connection)
     {
-        var group = tenant.MapGroup("/connections/{connectionId:guid}").WithTags("Access review");
+        var group = connection.MapGroup("").WithTags("Access review");
         group.MapGet("/users", ListUsers).WithName("ListUsers").WithSummary("List users with their groups, now or as of a past sync")
             .WithDescription("Filters combine with AND. Keyset pagination: pass nextCursor back as cursor, with the same sort. " +
                              "With asOf the answer is the directory at the last complete sync at or before asOf (404 if there was none).");
@@ -59,8 +59,8 @@ internal static class AccessReviewApi
     /// <param name="cursor" example="WyJ1c2Vyczp1c2VyTmFtZSIsImFkYUBleGFtcGxlLm9yZyIsIlVBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBIl0">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<UserResponse>>, ValidationProblem, ProblemHttpResult>> ListUsers(
-        string tenantId, Guid connectionId, string? status, string? groupId, string? q, bool? removed, string? sort, string? asOf,
-        string? cursor, int? limit, ConnectorDbContext db, NpgsqlDataSource data, CancellationToken cancellationToken)
+        Guid connectionId, string? status, string? groupId, string? q, bool? removed, string? sort, string? asOf,
+        string? cursor, int? limit, RouteConnection route, NpgsqlDataSource data, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
         var statusFilter = query.Status(status);
@@ -75,7 +75,7 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(db, data, tenantId, connectionId, at, cancellationToken);
+        var (scope, problem) = await ScopeAsync(route, data, at, cancellationToken);
         if (scope is null)
         {
             return problem!;
@@ -99,9 +99,9 @@ internal static class AccessReviewApi
     /// <summary>One user.</summary>
     /// <param name="userId" example="UAAAAAAAAAAAAAAAAAAAAAAAAA">The user's SCIM id.</param>
     internal static async Task<Results<Ok<UserDetailResponse>, ProblemHttpResult>> GetUser(
-        string tenantId, Guid connectionId, string userId, ConnectorDbContext db, NpgsqlDataSource data, CancellationToken cancellationToken)
+        Guid connectionId, string userId, RouteConnection route, NpgsqlDataSource data, CancellationToken cancellationToken)
     {
-        var (scope, problem) = await ScopeAsync(db, data, tenantId, connectionId, null, cancellationToken);
+        var (scope, problem) = await ScopeAsync(route, data, null, cancellationToken);
         if (scope is null)
         {
             return problem!;
@@ -135,7 +135,7 @@ internal static class AccessReviewApi
     /// <param name="cursor" example="WyJncm91cHMiLCJFbmdpbmVlcmluZyIsImdiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiIl0">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<GroupResponse>>, ValidationProblem, ProblemHttpResult>> ListGroups(
-        string tenantId, Guid connectionId, string? q, string? asOf, string? cursor, int? limit, ConnectorDbContext db,
+        Guid connectionId, string? q, string? asOf, string? cursor, int? limit, RouteConnection route,
         NpgsqlDataSource data, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
@@ -148,7 +148,7 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(db, data, tenantId, connectionId, at, cancellationToken);
+        var (scope, problem) = await ScopeAsync(route, data, at, cancellationToken);
         if (scope is null)
         {
             return problem!;
@@ -173,7 +173,7 @@ internal static class AccessReviewApi
     /// <param name="cursor" example="WyJtZW1iZXJzIiwiYWRhQGV4YW1wbGUub3JnIiwiVUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUEiXQ">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<MemberResponse>>, ValidationProblem, ProblemHttpResult>> ListMembers(
-        string tenantId, Guid connectionId, string groupId, string? asOf, string? cursor, int? limit, ConnectorDbContext db,
+        Guid connectionId, string groupId, string? asOf, string? cursor, int? limit, RouteConnection route,
         NpgsqlDataSource data, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
@@ -185,7 +185,7 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(db, data, tenantId, connectionId, at, cancellationToken);
+        var (scope, problem) = await ScopeAsync(route, data, at, cancellationToken);
         if (scope is null)
         {
             return problem!;
@@ -224,8 +224,8 @@ internal static class AccessReviewApi
     /// <param name="cursor" example="WyJjaGFuZ2VzIiwiMjAyNi0wNi0zMFQxMjowMDowMC4wMDAwMDAwKzAwOjAwIiwiMTA0MiJd">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<ChangeResponse>>, ValidationProblem, ProblemHttpResult>> ListChanges(
-        string tenantId, Guid connectionId, string? since, string? until, string? kind, string? cursor, int? limit,
-        ConnectorDbContext db, NpgsqlDataSource data, CancellationToken cancellationToken)
+        Guid connectionId, string? since, string? until, string? kind, string? cursor, int? limit,
+        RouteConnection route, NpgsqlDataSource data, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
         var from = query.Instant("since", since);
@@ -253,11 +253,6 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is null)
-        {
-            return ConnectionsApi.NotFound();
-        }
-
         await using var connection = await data.OpenConnectionAsync(cancellationToken);
         var rows = await ReadChangesAsync(connection, connectionId, from, to, kind, null, afterEvent, take + 1, cancellationToken);
         string? next = null;
@@ -280,8 +275,8 @@ internal static class AccessReviewApi
     /// a tab or a carriage return, so a spreadsheet shows it as text instead of running it as a formula (OWASP CSV injection);
     /// false gives the cells exactly as stored. JSON always carries exact values.</param>
     internal static async Task<Results<Ok<PageResponse<AccessReviewRow>>, AccessReviewCsv, ValidationProblem, ProblemHttpResult>> GetAccessReview(
-        string tenantId, Guid connectionId, string? format, string? asOf, string? cursor, int? limit, bool? csvFormulaEscape, HttpRequest request,
-        ConnectorDbContext db, NpgsqlDataSource data, CancellationToken cancellationToken)
+        Guid connectionId, string? format, string? asOf, string? cursor, int? limit, bool? csvFormulaEscape, HttpRequest request,
+        RouteConnection route, NpgsqlDataSource data, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
         query.OneOf("format", format, Formats);
@@ -294,7 +289,7 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(db, data, tenantId, connectionId, at, cancellationToken);
+        var (scope, problem) = await ScopeAsync(route, data, at, cancellationToken);
         if (scope is null)
         {
             return problem!;
@@ -318,7 +313,7 @@ internal static class AccessReviewApi
     /// <summary>The red flags.</summary>
     /// <param name="since" example="2026-06-01T00:00:00Z">Count users added and removed from this ISO 8601 instant (default: 30 days ago).</param>
     internal static async Task<Results<Ok<SummaryResponse>, ValidationProblem, ProblemHttpResult>> GetSummary(
-        string tenantId, Guid connectionId, string? since, ConnectorDbContext db, NpgsqlDataSource data, TimeProvider time,
+        Guid connectionId, string? since, RouteConnection route, NpgsqlDataSource data, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
@@ -329,7 +324,7 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(db, data, tenantId, connectionId, null, cancellationToken);
+        var (scope, problem) = await ScopeAsync(route, data, null, cancellationToken);
         if (scope is null)
         {
             return problem!;
@@ -403,12 +398,9 @@ internal static class AccessReviewApi
     internal sealed record Scope(Connection Connection, DateTimeOffset? At, DateTimeOffset? ValidAt = null);
 
     private static async Task<(Scope? Scope, ProblemHttpResult? Problem)> ScopeAsync(
-        ConnectorDbContext db, NpgsqlDataSource data, string tenantId, Guid connectionId, DateTimeOffset? asOf, CancellationToken cancellationToken)
+        RouteConnection route, NpgsqlDataSource data, DateTimeOffset? asOf, CancellationToken cancellationToken)
     {
-        if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is not { } connection)
-        {
-            return (null, ConnectionsApi.NotFound());
-        }
+        var connection = route.Value;
 
         if (asOf is not { } instant)
         {
@@ -416,7 +408,7 @@ internal static class AccessReviewApi
         }
 
         await using var command = data.CreateCommand(AccessReviewSql.SnapshotInstant);
-        command.Add("c", NpgsqlDbType.Uuid, connectionId);
+        command.Add("c", NpgsqlDbType.Uuid, connection.Id);
         command.Add("as_of", NpgsqlDbType.TimestampTz, instant);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))

@@ -65,6 +65,10 @@ internal static class ConnectionsApi
     public const int MinSyncIntervalMinutes = 15;
     public const int MaxSyncIntervalMinutes = 43200;
 
+    /// <summary>
+    /// Maps the tenant's connections and one connection's own routes; returns the <c>/connections/{connectionId}</c>
+    /// group (<see cref="ConnectionRoutes"/>), on which the features about one connection map theirs.
+    /// </summary>
     public static RouteGroupBuilder MapConnectionsApi(this RouteGroupBuilder tenant)
     {
         var group = tenant.MapGroup("/connections").WithTags("Connections");
@@ -73,17 +77,20 @@ internal static class ConnectionsApi
             .WithDescription("Probes the bridge with the token (ServiceProviderConfig and a one-item /Users page) before storing anything. 422 says exactly what failed.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", List).WithName("ListConnections").WithSummary("List the tenant's connections");
-        group.MapGet("/{connectionId:guid}", Get).WithName("GetConnection").WithSummary("Get one connection");
-        group.MapPatch("/{connectionId:guid}", Update).WithName("UpdateConnection").WithSummary("Rename, reschedule, enable or disable a connection");
-        group.MapPut("/{connectionId:guid}/token", RotateToken).WithName("RotateConnectionToken")
+
+        var connection = tenant.MapConnectionGroup();
+        var one = connection.MapGroup("").WithTags("Connections");
+        one.MapGet("", Get).WithName("GetConnection").WithSummary("Get one connection");
+        one.MapPatch("", Update).WithName("UpdateConnection").WithSummary("Rename, reschedule, enable or disable a connection");
+        one.MapPut("/token", RotateToken).WithName("RotateConnectionToken")
             .WithSummary("Rotate the bearer token").WithDescription("The new token is probed against the bridge before it replaces the old one.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        group.MapPost("/{connectionId:guid}/test", Test).WithName("TestConnection").WithSummary("Probe the bridge now");
-        group.MapDelete("/{connectionId:guid}", Delete).WithName("DeleteConnection")
+        one.MapPost("/test", Test).WithName("TestConnection").WithSummary("Probe the bridge now");
+        one.MapDelete("", Delete).WithName("DeleteConnection")
             .WithSummary("Delete a connection and every row synced for it")
             .WithDescription("The connection is gone from the API at once and a running sync of it stops within seconds; "
                 + "its synced rows are purged as soon as no sync holds them.");
-        return group;
+        return connection;
     }
 
     internal static async Task<Results<Created<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> Create(
@@ -138,14 +145,10 @@ internal static class ConnectionsApi
         return TypedResults.Ok(connections.Select(ToResponse).ToArray());
     }
 
-    internal static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> Get(
-        string tenantId, Guid connectionId, ConnectorDbContext db, CancellationToken cancellationToken) =>
-        await Find(db, tenantId, connectionId, tracking: false, cancellationToken) is { } connection
-            ? TypedResults.Ok(ToResponse(connection))
-            : NotFound();
+    internal static Ok<ConnectionResponse> Get(Guid connectionId, RouteConnection route) => TypedResults.Ok(ToResponse(route.Value));
 
     internal static async Task<Results<Ok<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> Update(
-        string tenantId, Guid connectionId, UpdateConnectionRequest request, ConnectorDbContext db, TimeProvider time,
+        Guid connectionId, RouteConnection route, UpdateConnectionRequest request, ConnectorDbContext db, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -156,10 +159,8 @@ internal static class ConnectionsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        if (await Find(db, tenantId, connectionId, tracking: true, cancellationToken) is not { } connection)
-        {
-            return NotFound();
-        }
+        var connection = route.Value;
+        db.Attach(connection);
 
         var now = time.GetUtcNow();
         if (request.Name is not null)
@@ -188,7 +189,7 @@ internal static class ConnectionsApi
     }
 
     internal static async Task<Results<Ok<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> RotateToken(
-        string tenantId, Guid connectionId, RotateTokenRequest request, ConnectorDbContext db, BridgeProbe probe,
+        Guid connectionId, RouteConnection route, RotateTokenRequest request, ConnectorDbContext db, BridgeProbe probe,
         TokenProtector tokens, IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, ILogger<Connection> logger,
         CancellationToken cancellationToken)
     {
@@ -199,10 +200,8 @@ internal static class ConnectionsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        if (await Find(db, tenantId, connectionId, tracking: true, cancellationToken) is not { } connection)
-        {
-            return NotFound();
-        }
+        var connection = route.Value;
+        db.Attach(connection);
 
         var result = await probe.ProbeAsync(StoredUrl(connection, policy.CurrentValue), request.BearerToken!, cancellationToken);
         if (!result.Succeeded)
@@ -222,13 +221,11 @@ internal static class ConnectionsApi
     }
 
     internal static async Task<Results<Ok<ConnectionTestResponse>, ProblemHttpResult>> Test(
-        string tenantId, Guid connectionId, ConnectorDbContext db, BridgeProbe probe, TokenProtector tokens,
+        Guid connectionId, RouteConnection route, ConnectorDbContext db, BridgeProbe probe, TokenProtector tokens,
         IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await Find(db, tenantId, connectionId, tracking: true, cancellationToken) is not { } connection)
-        {
-            return NotFound();
-        }
+        var connection = route.Value;
+        db.Attach(connection);
 
         var result = await probe.ProbeAsync(StoredUrl(connection, policy.CurrentValue), tokens.Unprotect(connection.ProtectedToken), cancellationToken);
         var now = time.GetUtcNow();
@@ -264,7 +261,7 @@ internal static class ConnectionsApi
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.DeletedAt, now).SetProperty(c => c.UpdatedAt, now), cancellationToken);
             if (deleted == 0)
             {
-                return NotFound();
+                return ConnectionRoutes.NotFound();
             }
 
             var runs = db.SyncRuns.Where(r => r.ConnectionId == connectionId && r.Status == SyncRunStatus.Running);
@@ -295,15 +292,6 @@ internal static class ConnectionsApi
 
         return TypedResults.NoContent();
     }
-
-    internal static Task<Connection?> Find(ConnectorDbContext db, string tenantId, Guid connectionId, bool tracking, CancellationToken cancellationToken)
-    {
-        var query = tracking ? db.Connections : db.Connections.AsNoTracking();
-        return query.FirstOrDefaultAsync(c => c.TenantId == tenantId && c.Id == connectionId, cancellationToken);
-    }
-
-    internal static ProblemHttpResult NotFound() =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "No such connection for this tenant.");
 
     /// <summary>A connection that never synced successfully is due at once; otherwise an interval after its last sync.</summary>
     private static DateTimeOffset NextDue(Connection connection, DateTimeOffset now) =>

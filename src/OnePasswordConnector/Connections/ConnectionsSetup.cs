@@ -12,6 +12,7 @@ internal static class ConnectionsSetup
             .PersistKeysToDbContext<ConnectorDbContext>();
         services.AddSingleton<TokenProtector>();
         services.AddSingleton<BridgeProbe>();
+        services.AddScoped<RouteConnection>();
         return services;
     }
 }

@@ -52,7 +52,7 @@ internal static class ApiDocs
 }
 
 /// <summary>What every tenant route shares: its path parameters, and the 401, 404 and 429 problems it can answer.</summary>
-internal sealed class TenantRouteDocumentation : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter
+internal sealed partial class TenantRouteDocumentation : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter
 {
     private static readonly Dictionary<string, (string Description, string Example)> Parameters = new()
     {
@@ -70,7 +70,34 @@ internal sealed class TenantRouteDocumentation : Swashbuckle.AspNetCore.SwaggerG
             return;
         }
 
-        foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
+        // A route value that a route group's filter reads (the tenant, the connection) is still a path parameter,
+        // though the handler may not bind it.
+        operation.Parameters ??= [];
+        var position = 0;
+        foreach (System.Text.RegularExpressions.Match match in RouteValue().Matches(context.ApiDescription.RelativePath))
+        {
+            var name = match.Groups["name"].Value;
+            var index = operation.Parameters.ToList().FindIndex(p => p.Name == name && p.In == ParameterLocation.Path);
+            if (index < 0)
+            {
+                operation.Parameters.Insert(position, new OpenApiParameter
+                {
+                    Name = name,
+                    In = ParameterLocation.Path,
+                    Required = true,
+                    Schema = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.String,
+                        Format = match.Groups["constraint"].Value == "guid" ? "uuid" : null,
+                    },
+                });
+                index = position;
+            }
+
+            position = index + 1;
+        }
+
+        foreach (var parameter in operation.Parameters.OfType<OpenApiParameter>())
         {
             if (parameter.Name is { } name && Parameters.TryGetValue(name, out var doc))
             {
@@ -100,4 +127,7 @@ internal sealed class TenantRouteDocumentation : Swashbuckle.AspNetCore.SwaggerG
             }
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{(?<name>\w+)(:(?<constraint>\w+))?\}")]
+    private static partial System.Text.RegularExpressions.Regex RouteValue();
 }

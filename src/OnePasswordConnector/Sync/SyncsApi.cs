@@ -56,9 +56,9 @@ internal static class SyncsApi
     private const int DefaultLimit = 50;
     private const int MaxLimit = 1000;
 
-    public static RouteGroupBuilder MapSyncsApi(this RouteGroupBuilder tenant)
+    public static RouteGroupBuilder MapSyncsApi(this RouteGroupBuilder connection)
     {
-        var group = tenant.MapGroup("/connections/{connectionId:guid}").WithTags("Syncs");
+        var group = connection.MapGroup("").WithTags("Syncs");
         group.MapPost("/syncs", Start).WithName("StartSync").WithSummary("Start a sync now")
             .WithDescription("202 with the run's Location; 409 when a sync of this connection is already running, with that run's id (runId) and Location.")
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -78,11 +78,6 @@ internal static class SyncsApi
         string tenantId, Guid connectionId, ConnectorDbContext db, SyncCoordinator coordinator, HttpContext httpContext,
         CancellationToken cancellationToken)
     {
-        if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is null)
-        {
-            return ConnectionsApi.NotFound();
-        }
-
         if (await coordinator.TryStartAsync(connectionId, SyncTrigger.Manual, cancellationToken) is not { } runId)
         {
             // A run is opened in the transaction that takes the lease, so the lease holder's run is the running one; if it
@@ -107,16 +102,11 @@ internal static class SyncsApi
     /// <summary>List sync runs, newest first</summary>
     /// <param name="limit" example="50">How many runs, newest first: 1 to 1000 (default 50).</param>
     internal static async Task<Results<Ok<SyncRunResponse[]>, ValidationProblem, ProblemHttpResult>> List(
-        string tenantId, Guid connectionId, ConnectorDbContext db, int? limit, CancellationToken cancellationToken)
+        Guid connectionId, ConnectorDbContext db, int? limit, CancellationToken cancellationToken)
     {
         if (limit is < 1 or > MaxLimit)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"The limit must be between 1 and {MaxLimit}."] });
-        }
-
-        if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is null)
-        {
-            return ConnectionsApi.NotFound();
         }
 
         var take = limit ?? DefaultLimit;
@@ -126,11 +116,10 @@ internal static class SyncsApi
     }
 
     internal static async Task<Results<Ok<SyncRunResponse>, ProblemHttpResult>> Get(
-        string tenantId, Guid connectionId, Guid runId, ConnectorDbContext db, CancellationToken cancellationToken)
+        Guid connectionId, Guid runId, ConnectorDbContext db, CancellationToken cancellationToken)
     {
         var run = await db.SyncRuns.AsNoTracking()
-            .Where(r => r.Id == runId && r.ConnectionId == connectionId && db.Connections.Any(c => c.Id == connectionId && c.TenantId == tenantId))
-            .FirstOrDefaultAsync(cancellationToken);
+            .FirstOrDefaultAsync(r => r.Id == runId && r.ConnectionId == connectionId, cancellationToken);
         return run is null ? RunNotFound() : TypedResults.Ok(ToResponse(run));
     }
 
@@ -141,11 +130,6 @@ internal static class SyncsApi
         string tenantId, Guid connectionId, Guid runId, ConnectorDbContext db, SyncCoordinator coordinator, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is null)
-        {
-            return ConnectionsApi.NotFound();
-        }
-
         var runs = db.SyncRuns.Where(r => r.Id == runId && r.ConnectionId == connectionId);
         var now = SyncRunner.Microseconds(time.GetUtcNow());
         var requested = await runs.Where(r => r.Status == SyncRunStatus.Running && r.CancelRequestedAt == null).ExecuteUpdateAsync(s => s
@@ -171,13 +155,9 @@ internal static class SyncsApi
     }
 
     internal static async Task<Results<Ok<ProvisioningResponse>, ProblemHttpResult>> Provisioning(
-        string tenantId, Guid connectionId, ConnectorDbContext db, CancellationToken cancellationToken)
+        Guid connectionId, RouteConnection route, ConnectorDbContext db, CancellationToken cancellationToken)
     {
-        if (await ConnectionsApi.Find(db, tenantId, connectionId, tracking: false, cancellationToken) is not { } connection)
-        {
-            return ConnectionsApi.NotFound();
-        }
-
+        var connection = route.Value;
         var report = await db.ProvisioningReports.AsNoTracking().Where(p => p.ConnectionId == connectionId)
             .OrderByDescending(p => p.RecordedAt).FirstOrDefaultAsync(cancellationToken);
         if (report is null)
