@@ -22,8 +22,6 @@ internal sealed class SyncRunner(
     TimeProvider time,
     ILogger<SyncRunner> logger)
 {
-    internal static readonly string[] PrivilegedGroupNames = ["Owners", "Administrators"];
-
     public async Task<SyncRunStatus> RunAsync(Guid runId, Guid connectionId, CancellationToken cancellationToken)
     {
         var startedAt = time.GetTimestamp();

@@ -113,7 +113,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
                 var group = ScimGroup.Parse(item.Resource, item.Members);
                 counts.GroupsSeen++;
                 counts.Warnings.TextReplaced("Group", group.Id, item.Repairs);
-                if (SyncRunner.PrivilegedGroupNames.Contains(group.DisplayName, StringComparer.OrdinalIgnoreCase))
+                if (PrivilegedGroups.Contains(group.DisplayName))
                 {
                     counts.PrivilegedGroups.Add(group.DisplayName);
                 }
