@@ -9,14 +9,22 @@ internal interface IEnumerationProgress
     void PageRead(string resourceType, int resources);
 }
 
+/// <summary>Reads one list page from the bridge; the pager's rules are tested against a scripted one.</summary>
+internal delegate Task<ScimDocument> ScimPageReader(BridgeEndpoint bridge, Uri uri, bool extractMembers, CancellationToken cancellationToken);
+
 /// <summary>
 /// Walks a SCIM list endpoint page by page (RFC 7644 §3.4.2.4) and yields each resource exactly once, or throws.
 /// Real servers cap or ignore <c>count</c>, echo it as <c>itemsPerPage</c>, answer past the end with the first page
 /// again, and shift ids while the directory is edited; so the pager counts what came back, stops at
 /// <c>totalResults</c> distinct ids, and fails rather than yield a directory it did not see whole.
 /// </summary>
-internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
+internal sealed class ScimPager(ScimPageReader readPage, int pageSize, int maxPages)
 {
+    public ScimPager(ScimClient client, int pageSize, int maxPages)
+        : this(client.GetJsonAsync, pageSize, maxPages)
+    {
+    }
+
     /// <summary>Yields each resource once. For Groups, members come lifted out of the page (see <see cref="MemberExtraction"/>).</summary>
     public async IAsyncEnumerable<ScimListItem> EnumerateAsync(
         BridgeEndpoint bridge, string resourceType, IEnumerationProgress progress,
@@ -37,7 +45,7 @@ internal sealed class ScimPager(ScimClient client, int pageSize, int maxPages)
             ScimDocument document;
             try
             {
-                document = await client.GetJsonAsync(bridge, uri, extractMembers, cancellationToken);
+                document = await readPage(bridge, uri, extractMembers, cancellationToken);
             }
             catch (BridgeException ex)
             {

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OnePasswordConnector.IntegrationTests.Connections;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 using static OnePasswordConnector.IntegrationTests.AccessReview.ReviewDirectory;
 
 namespace OnePasswordConnector.IntegrationTests.AccessReview;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 using static OnePasswordConnector.IntegrationTests.AccessReview.ReviewDirectory;
 
 namespace OnePasswordConnector.IntegrationTests.AccessReview;

@@ -1,5 +1,5 @@
 using OnePasswordConnector.Benchmarks;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 using Xunit.Abstractions;
 
 namespace OnePasswordConnector.IntegrationTests.Benchmarks;

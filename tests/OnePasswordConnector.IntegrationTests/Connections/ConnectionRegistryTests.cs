@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.Connections;
+using OnePasswordConnector.TestSupport;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 
@@ -20,21 +21,21 @@ public sealed class ConnectionRegistryTests(ConnectorApp app) : IClassFixture<Co
             new { name = "Acme prod", scimBridgeUrl = bridge.Url + "/", bearerToken = bridge.Token, syncIntervalMinutes = 60 });
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        var id = body.GetProperty("id").GetGuid();
+        var body = (await response.Content.ReadFromJsonAsync<ConnectionResponse>())!;
+        var id = body.Id;
         Assert.Equal($"/api/v1/tenants/acme/connections/{id}", response.Headers.Location?.OriginalString);
-        Assert.Equal("Acme prod", body.GetProperty("name").GetString());
-        Assert.Equal(bridge.Url + "/scim", body.GetProperty("scimBridgeUrl").GetString());
-        Assert.Equal("…" + bridge.Token[^4..], body.GetProperty("tokenHint").GetString());
-        Assert.Equal(60, body.GetProperty("syncIntervalMinutes").GetInt32());
-        Assert.Equal("pending", body.GetProperty("status").GetString());
-        Assert.Equal("2.9.16", body.GetProperty("bridgeVersion").GetString());
-        Assert.True(body.GetProperty("enabled").GetBoolean());
+        Assert.Equal("Acme prod", body.Name);
+        Assert.Equal(bridge.Url + "/scim", body.ScimBridgeUrl);
+        Assert.Equal("…" + bridge.Token[^4..], body.TokenHint);
+        Assert.Equal(60, body.SyncIntervalMinutes);
+        Assert.Equal("pending", body.Status);
+        Assert.Equal("2.9.16", body.BridgeVersion);
+        Assert.True(body.Enabled);
 
-        var fetched = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/acme/connections/{id}");
-        Assert.Equal(id, fetched.GetProperty("id").GetGuid());
-        var list = await admin.GetFromJsonAsync<JsonElement>("/api/v1/tenants/acme/connections");
-        Assert.Contains(list.EnumerateArray(), c => c.GetProperty("id").GetGuid() == id);
+        var fetched = await admin.GetFromJsonAsync<ConnectionResponse>($"/api/v1/tenants/acme/connections/{id}");
+        Assert.Equal(id, fetched!.Id);
+        var list = await admin.GetFromJsonAsync<ConnectionResponse[]>("/api/v1/tenants/acme/connections");
+        Assert.Contains(list!, c => c.Id == id);
     }
 
     [Fact]
@@ -243,11 +244,11 @@ public sealed class ConnectionRegistryTests(ConnectorApp app) : IClassFixture<Co
         var response = await admin.PostAsync($"/api/v1/tenants/acme/connections/{id}/test", null);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.True(body.GetProperty("succeeded").GetBoolean());
-        Assert.Equal("2.9.16", body.GetProperty("bridgeVersion").GetString());
-        Assert.Equal(1, body.GetProperty("totalUsers").GetInt32());
-        Assert.True(body.GetProperty("latencyMs").GetInt64() >= 0);
+        var body = (await response.Content.ReadFromJsonAsync<ConnectionTestResponse>())!;
+        Assert.True(body.Succeeded);
+        Assert.Equal("2.9.16", body.BridgeVersion);
+        Assert.Equal(1, body.TotalUsers);
+        Assert.True(body.LatencyMs >= 0);
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.IntegrationTests.Docs;
 

@@ -1,4 +1,4 @@
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.IntegrationTests.Docs;
 

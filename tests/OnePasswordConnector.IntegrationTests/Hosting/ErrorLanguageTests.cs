@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using OnePasswordConnector.IntegrationTests.Connections;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.IntegrationTests.Hosting;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 using OpenTelemetry.Metrics;
 
 namespace OnePasswordConnector.IntegrationTests.Hosting;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
 using OnePasswordConnector.IntegrationTests.Sync;
 using OnePasswordConnector.Sync;
+using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.IntegrationTests.Scheduling;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 using Xunit.Abstractions;
 
 namespace OnePasswordConnector.IntegrationTests.Scheduling;

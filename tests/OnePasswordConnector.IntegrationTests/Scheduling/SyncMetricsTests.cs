@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
 using OnePasswordConnector.Sync;
+using OnePasswordConnector.TestSupport;
 using WireMock.RequestBuilders;
 
 namespace OnePasswordConnector.IntegrationTests.Scheduling;

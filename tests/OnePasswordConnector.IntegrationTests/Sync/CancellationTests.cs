@@ -4,8 +4,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
 using OnePasswordConnector.Sync;
+using OnePasswordConnector.TestSupport;
 using WireMock.RequestBuilders;
 
 namespace OnePasswordConnector.IntegrationTests.Sync;

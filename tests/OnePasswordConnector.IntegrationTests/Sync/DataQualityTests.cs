@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 using WireMock.ResponseBuilders;
 
 namespace OnePasswordConnector.IntegrationTests.Sync;

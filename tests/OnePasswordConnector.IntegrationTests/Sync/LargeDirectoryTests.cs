@@ -1,5 +1,5 @@
 using OnePasswordConnector.DemoBridge;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.IntegrationTests.Sync;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.Connections;
+using OnePasswordConnector.Sync;
+using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.IntegrationTests.Sync;
 
@@ -43,14 +45,14 @@ public sealed class SyncHistoryTests(SyncApp app) : IClassFixture<SyncApp>
         using var bridge = Bridge([Ada(), Grace(), Linus()], [owners, engineering]);
         var id = await app.RegisterAsync(bridge);
 
-        var run = await app.SyncAsync(id);
+        var run = (await app.SyncAsync(id)).Deserialize<SyncRunResponse>(JsonSerializerOptions.Web)!;
 
-        Assert.Equal("succeeded", run.GetProperty("status").GetString());
-        Assert.Equal(3, run.GetProperty("users").GetProperty("seen").GetInt32());
-        Assert.Equal(3, run.GetProperty("users").GetProperty("added").GetInt32());
-        Assert.Equal(2, run.GetProperty("groups").GetProperty("added").GetInt32());
-        Assert.Equal(4, run.GetProperty("memberships").GetProperty("seen").GetInt32());
-        Assert.Equal("manual", run.GetProperty("trigger").GetString());
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(3, run.Users.Seen);
+        Assert.Equal(3, run.Users.Added);
+        Assert.Equal(2, run.Groups.Added);
+        Assert.Equal(4, run.Memberships.Seen);
+        Assert.Equal("manual", run.Trigger);
         Assert.Equal(["UAAAAAAAAAAAAAAAAAAAAAAAAA|ada@example.org|True", "UBBBBBBBBBBBBBBBBBBBBBBBBB|grace@example.org|True", "UCCCCCCCCCCCCCCCCCCCCCCCCC|linus@example.org|True"],
             await app.CurrentUsersAsync(id));
         Assert.Equal(4, (await app.CurrentMembershipsAsync(id)).Count);
@@ -58,19 +60,19 @@ public sealed class SyncHistoryTests(SyncApp app) : IClassFixture<SyncApp>
         Assert.Equal(["Ada|Lovelace|ada@example.org|ada@example.org"], stored);
 
         using var client = app.ClientWithKey(ConnectorApp.AdminKey);
-        var connection = await client.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/acme/connections/{id}");
-        Assert.Equal("healthy", connection.GetProperty("status").GetString());
-        Assert.Equal("succeeded", connection.GetProperty("lastSync").GetProperty("status").GetString());
-        var provisioning = await client.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/acme/connections/{id}/provisioning");
-        Assert.Equal("2.9.16", provisioning.GetProperty("bridgeVersion").GetString());
-        Assert.True(provisioning.GetProperty("tokenAccepted").GetBoolean());
-        Assert.Equal(["Owners"], provisioning.GetProperty("privilegedGroupsExposed").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal("healthy", provisioning.GetProperty("health").GetProperty("reports")[0].GetProperty("state").GetString());
-        var runs = await client.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/acme/connections/{id}/syncs");
-        Assert.Equal(run.GetProperty("id").GetGuid(), runs[0].GetProperty("id").GetGuid());
+        var connection = await client.GetFromJsonAsync<ConnectionResponse>($"/api/v1/tenants/acme/connections/{id}");
+        Assert.Equal("healthy", connection!.Status);
+        Assert.Equal("succeeded", connection.LastSync!.Status);
+        var provisioning = await client.GetFromJsonAsync<ProvisioningResponse>($"/api/v1/tenants/acme/connections/{id}/provisioning");
+        Assert.Equal("2.9.16", provisioning!.BridgeVersion);
+        Assert.True(provisioning.TokenAccepted);
+        Assert.Equal(["Owners"], provisioning.PrivilegedGroupsExposed);
+        Assert.Equal("healthy", provisioning.Health!.Value.GetProperty("reports")[0].GetProperty("state").GetString());
+        var runs = await client.GetFromJsonAsync<SyncRunResponse[]>($"/api/v1/tenants/acme/connections/{id}/syncs");
+        Assert.Equal(run.Id, runs![0].Id);
 
         // The first sync is the baseline: everyone is first seen then, and the change feed starts after it.
-        Assert.Equal(0, run.GetProperty("changeEvents").GetInt32());
+        Assert.Equal(0, run.ChangeEvents);
         Assert.Empty(await app.ChangeEventsAsync(id));
         Assert.Equal(["1"], await app.QueryAsync("SELECT count(DISTINCT first_seen_at) FROM directory_users WHERE connection_id = @c", id));
     }

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using OnePasswordConnector.DemoBridge;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 using Xunit.Abstractions;
 
 namespace OnePasswordConnector.ReliabilityTests.Load;

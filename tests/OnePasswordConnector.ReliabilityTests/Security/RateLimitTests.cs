@@ -1,5 +1,5 @@
 using System.Net;
-using OnePasswordConnector.IntegrationTests.Infrastructure;
+using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.ReliabilityTests.Security;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Sync;
 
-namespace OnePasswordConnector.IntegrationTests.Infrastructure;
+namespace OnePasswordConnector.TestSupport;
 
 /// <summary>
 /// The service with a <see cref="FakeTimeProvider"/> for every clock and a fixed jitter. Tests drive scheduler passes

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Serilog.Core;
 using Serilog.Events;
 
-namespace OnePasswordConnector.IntegrationTests.Infrastructure;
+namespace OnePasswordConnector.TestSupport;
 
 /// <summary>Every log event the app wrote, rendered with its properties and exception, for secret scans and assertions.</summary>
 public sealed class LogCapture : ILogEventSink

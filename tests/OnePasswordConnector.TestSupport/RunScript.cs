@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace OnePasswordConnector.IntegrationTests.Infrastructure;
+namespace OnePasswordConnector.TestSupport;
 
 /// <summary>
 /// scripts/run.sh as a newcomer starts it, on free ports, with its data folder in a temporary directory and the

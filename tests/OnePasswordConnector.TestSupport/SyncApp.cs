@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using OnePasswordConnector.Sync;
 
-namespace OnePasswordConnector.IntegrationTests.Infrastructure;
+namespace OnePasswordConnector.TestSupport;
 
 /// <summary>The service set up for sync tests: small pages, fast retries, and helpers to run a sync and read the result.</summary>
 public class SyncApp : ConnectorApp

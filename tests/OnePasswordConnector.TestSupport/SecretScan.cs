@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace OnePasswordConnector.IntegrationTests.Infrastructure;
+namespace OnePasswordConnector.TestSupport;
 
 /// <summary>
 /// Every bearer token and API key the suite uses, and every place one must never appear: each app's captured log

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace OnePasswordConnector.IntegrationTests.Infrastructure;
+namespace OnePasswordConnector.TestSupport;
 
 /// <summary>
 /// The PostgreSQL server the suite runs against (scripts/test.sh starts one). Each test class gets a database of its

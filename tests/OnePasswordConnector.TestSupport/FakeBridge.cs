@@ -4,7 +4,7 @@ using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
 
-namespace OnePasswordConnector.IntegrationTests.Infrastructure;
+namespace OnePasswordConnector.TestSupport;
 
 /// <summary>
 /// A 1Password SCIM Bridge faked over real HTTP with WireMock.Net. By default it answers like a healthy bridge at
@@ -49,7 +49,6 @@ public sealed class FakeBridge : IDisposable
     public void ServeList(string resource, JsonObject[] items, string basePath = "/scim") =>
         Authorized($"{basePath}/{resource}").RespondWith(Json(200, ScimPayload.ListResponse(items, items.Length, 1)));
 
-    /// <summary>A wrong or missing token gets 401 on every path; the right token on an unknown path gets WireMock's 404.</summary>
     /// <summary>Serves one page for one exact startIndex; tests script a paging quirk page by page.</summary>
     public void ServePage(string resource, int startIndex, JsonNode body, int status = 200) =>
         Server.Given(Request.Create().WithPath($"/scim/{resource}").UsingGet()
@@ -67,6 +66,7 @@ public sealed class FakeBridge : IDisposable
         }
     }
 
+    /// <summary>A wrong or missing token gets 401 on every path; the right token on an unknown path gets WireMock's 404.</summary>
     public void RejectOtherTokens() =>
         Server.Given(Request.Create().UsingAnyMethod().WithHeader("Authorization", $"Bearer {Token}", WireMock.Matchers.MatchBehaviour.RejectOnMatch)).AtPriority(100)
             .RespondWith(Json(401, ScimPayload.Error(401, "Invalid bearer token")));

@@ -7,7 +7,7 @@ using Npgsql;
 using OnePasswordConnector.Hosting;
 using Serilog.Core;
 
-namespace OnePasswordConnector.IntegrationTests.Infrastructure;
+namespace OnePasswordConnector.TestSupport;
 
 /// <summary>
 /// The real service, in process, against a PostgreSQL database of its own. Bridges are WireMock servers on
