@@ -3,126 +3,80 @@ using Npgsql;
 
 namespace OnePasswordConnector.AccessReview;
 
-// Each reader below looks its columns up by name once per query (GetOrdinal works as soon as the query has run, even
-// with no rows) and then reads every row by ordinal: the SQL may add or reorder columns without shifting a value into
-// the wrong field, and a 500,000-row CSV pays no name lookup per row.
-
-internal sealed class UserColumns(NpgsqlDataReader reader)
+/// <summary>
+/// Reads the current row of a query by column name. A name is looked up (GetOrdinal) the first time it is read and
+/// its ordinal kept for the query's later rows, so the SQL may add or reorder columns without shifting a value into
+/// the wrong field.
+/// </summary>
+internal sealed class NamedColumns(NpgsqlDataReader reader)
 {
-    private readonly int id = reader.GetOrdinal("scim_id");
-    private readonly int userName = reader.GetOrdinal("user_name");
-    private readonly int displayName = reader.GetOrdinal("display_name");
-    private readonly int givenName = reader.GetOrdinal("given_name");
-    private readonly int familyName = reader.GetOrdinal("family_name");
-    private readonly int primaryEmail = reader.GetOrdinal("primary_email");
-    private readonly int emails = reader.GetOrdinal("emails");
-    private readonly int active = reader.GetOrdinal("active");
-    private readonly int status = reader.GetOrdinal("status");
-    private readonly int firstSeenAt = reader.GetOrdinal("first_seen_at");
-    private readonly int lastSeenAt = reader.GetOrdinal("last_seen_at");
-    private readonly int removedAt = reader.GetOrdinal("removed_at");
-    private readonly int groupIds = reader.GetOrdinal("group_ids");
-    private readonly int groupNames = reader.GetOrdinal("group_names");
-    private readonly int groupVias = reader.GetOrdinal("group_vias");
+    private readonly Dictionary<string, int> ordinals = new(StringComparer.Ordinal);
 
-    public UserResponse Read()
+    public string String(string name) => reader.GetString(At(name));
+
+    public string? NullableString(string name) => At(name) is var i && reader.IsDBNull(i) ? null : reader.GetString(i);
+
+    public T Value<T>(string name) => reader.GetFieldValue<T>(At(name));
+
+    public DateTimeOffset? NullableInstant(string name) => At(name) is var i && reader.IsDBNull(i) ? null : reader.GetFieldValue<DateTimeOffset>(i);
+
+    public JsonElement? Json(string name) => At(name) is var i && reader.IsDBNull(i) ? null : JsonDocument.Parse(reader.GetString(i)).RootElement.Clone();
+
+    /// <summary>The chain of nested groups from the two parallel arrays the SQL returns (ids, then names); NULL for a direct member.</summary>
+    public GroupRef[] Via() => NullableValue<string[]>("via_ids") is { } ids ? Chains.Of(ids, Value<string[]>("via_names")) : [];
+
+    private T? NullableValue<T>(string name) where T : class => At(name) is var i && reader.IsDBNull(i) ? null : reader.GetFieldValue<T>(i);
+
+    private int At(string name)
     {
-        var ids = reader.GetFieldValue<string[]>(groupIds);
-        var names = reader.GetFieldValue<string[]>(groupNames);
-        var chains = reader.GetFieldValue<string?[]>(groupVias);
-        return new UserResponse(reader.GetString(id), reader.GetString(userName), reader.NullableString(displayName),
-            reader.NullableString(givenName), reader.NullableString(familyName), reader.NullableString(primaryEmail),
-            reader.GetFieldValue<string[]>(emails), reader.GetBoolean(active), reader.GetString(status),
-            reader.GetFieldValue<DateTimeOffset>(firstSeenAt), reader.GetFieldValue<DateTimeOffset>(lastSeenAt),
-            reader.NullableInstant(removedAt), ids.Select((g, i) => new UserGroup(g, names[i], Columns.ChainFromJson(chains[i]))).ToArray());
+        if (!ordinals.TryGetValue(name, out var ordinal))
+        {
+            ordinal = reader.GetOrdinal(name);
+            ordinals[name] = ordinal;
+        }
+
+        return ordinal;
     }
 }
 
-internal sealed class GroupColumns(NpgsqlDataReader reader)
+/// <summary>The API's DTOs from the columns AccessReviewSql names.</summary>
+internal static class Rows
 {
-    private readonly int id = reader.GetOrdinal("scim_id");
-    private readonly int displayName = reader.GetOrdinal("display_name");
-    private readonly int memberCount = reader.GetOrdinal("member_count");
-    private readonly int firstSeenAt = reader.GetOrdinal("first_seen_at");
+    public static UserResponse User(NamedColumns c)
+    {
+        var ids = c.Value<string[]>("group_ids");
+        var names = c.Value<string[]>("group_names");
+        var chains = c.Value<string?[]>("group_vias");
+        return new UserResponse(c.String("scim_id"), c.String("user_name"), c.NullableString("display_name"), c.NullableString("given_name"),
+            c.NullableString("family_name"), c.NullableString("primary_email"), c.Value<string[]>("emails"), c.Value<bool>("active"),
+            c.String("status"), c.Value<DateTimeOffset>("first_seen_at"), c.Value<DateTimeOffset>("last_seen_at"), c.NullableInstant("removed_at"),
+            ids.Select((id, i) => new UserGroup(id, names[i], Chains.FromJson(chains[i]))).ToArray());
+    }
 
-    public GroupResponse Read() => new(reader.GetString(id), reader.GetString(displayName), reader.GetInt32(memberCount),
-        reader.GetFieldValue<DateTimeOffset>(firstSeenAt));
+    public static GroupResponse Group(NamedColumns c) =>
+        new(c.String("scim_id"), c.String("display_name"), c.Value<int>("member_count"), c.Value<DateTimeOffset>("first_seen_at"));
+
+    public static MemberResponse Member(NamedColumns c) =>
+        new(c.String("scim_id"), c.String("user_name"), c.NullableString("display_name"), c.NullableString("primary_email"), c.Value<bool>("active"),
+            c.String("status"), c.Value<DateTimeOffset>("valid_from"), c.Via());
+
+    public static ChangeResponse Change(NamedColumns c) =>
+        new(c.Value<long>("id"), c.Value<DateTimeOffset>("occurred_at"), c.Value<Guid>("sync_run_id"), c.String("kind"), c.String("subject_id"),
+            c.NullableString("subject_name"), c.NullableString("group_id"), c.NullableString("group_name"), c.Json("before"), c.Json("after"));
+
+    public static AccessReviewRow ReviewRow(NamedColumns c) =>
+        new(c.String("scim_id"), c.String("user_name"), c.NullableString("display_name"), c.NullableString("primary_email"),
+            c.Value<string[]>("emails"), c.String("status"), c.Value<bool>("active"), c.Value<DateTimeOffset>("first_seen_at"),
+            c.NullableString("group_id"), c.NullableString("group_name"), c.NullableInstant("member_since"), c.Via());
 }
 
-internal sealed class MemberColumns(NpgsqlDataReader reader)
-{
-    private readonly int id = reader.GetOrdinal("scim_id");
-    private readonly int userName = reader.GetOrdinal("user_name");
-    private readonly int displayName = reader.GetOrdinal("display_name");
-    private readonly int primaryEmail = reader.GetOrdinal("primary_email");
-    private readonly int active = reader.GetOrdinal("active");
-    private readonly int status = reader.GetOrdinal("status");
-    private readonly int memberSince = reader.GetOrdinal("valid_from");
-    private readonly int viaIds = reader.GetOrdinal("via_ids");
-    private readonly int viaNames = reader.GetOrdinal("via_names");
-
-    public MemberResponse Read() => new(reader.GetString(id), reader.GetString(userName), reader.NullableString(displayName),
-        reader.NullableString(primaryEmail), reader.GetBoolean(active), reader.GetString(status),
-        reader.GetFieldValue<DateTimeOffset>(memberSince), reader.Via(viaIds, viaNames));
-}
-
-internal sealed class ChangeColumns(NpgsqlDataReader reader)
-{
-    private readonly int id = reader.GetOrdinal("id");
-    private readonly int occurredAt = reader.GetOrdinal("occurred_at");
-    private readonly int syncRunId = reader.GetOrdinal("sync_run_id");
-    private readonly int kind = reader.GetOrdinal("kind");
-    private readonly int subjectId = reader.GetOrdinal("subject_id");
-    private readonly int subjectName = reader.GetOrdinal("subject_name");
-    private readonly int groupId = reader.GetOrdinal("group_id");
-    private readonly int groupName = reader.GetOrdinal("group_name");
-    private readonly int before = reader.GetOrdinal("before");
-    private readonly int after = reader.GetOrdinal("after");
-
-    public ChangeResponse Read() => new(reader.GetInt64(id), reader.GetFieldValue<DateTimeOffset>(occurredAt), reader.GetGuid(syncRunId),
-        reader.GetString(kind), reader.GetString(subjectId), reader.NullableString(subjectName), reader.NullableString(groupId),
-        reader.NullableString(groupName), reader.Json(before), reader.Json(after));
-}
-
-internal sealed class ReviewRowColumns(NpgsqlDataReader reader)
-{
-    private readonly int userId = reader.GetOrdinal("scim_id");
-    private readonly int userName = reader.GetOrdinal("user_name");
-    private readonly int displayName = reader.GetOrdinal("display_name");
-    private readonly int primaryEmail = reader.GetOrdinal("primary_email");
-    private readonly int emails = reader.GetOrdinal("emails");
-    private readonly int status = reader.GetOrdinal("status");
-    private readonly int active = reader.GetOrdinal("active");
-    private readonly int firstSeenAt = reader.GetOrdinal("first_seen_at");
-    private readonly int groupId = reader.GetOrdinal("group_id");
-    private readonly int groupName = reader.GetOrdinal("group_name");
-    private readonly int memberSince = reader.GetOrdinal("member_since");
-    private readonly int viaIds = reader.GetOrdinal("via_ids");
-    private readonly int viaNames = reader.GetOrdinal("via_names");
-
-    public AccessReviewRow Read() => new(reader.GetString(userId), reader.GetString(userName), reader.NullableString(displayName),
-        reader.NullableString(primaryEmail), reader.GetFieldValue<string[]>(emails), reader.GetString(status), reader.GetBoolean(active),
-        reader.GetFieldValue<DateTimeOffset>(firstSeenAt), reader.NullableString(groupId), reader.NullableString(groupName),
-        reader.NullableInstant(memberSince), reader.Via(viaIds, viaNames));
-}
-
-internal static class Columns
+internal static class Chains
 {
     /// <summary>A chain as AccessReviewSql.UserGroups spells it, the JSON pair [viaIds, viaNames]; NULL for a direct membership.</summary>
-    public static GroupRef[] ChainFromJson(string? chain) =>
-        chain is null ? [] : JsonSerializer.Deserialize<string[][]>(chain) is [var ids, var names] ? Chain(ids, names) : [];
+    public static GroupRef[] FromJson(string? chain) =>
+        chain is null ? [] : JsonSerializer.Deserialize<string[][]>(chain) is [var ids, var names] ? Of(ids, names) : [];
 
     /// <summary>A direct member has no chain: the SQL gives NULL, the API an empty list.</summary>
-    public static GroupRef[] Chain(string[]? ids, string[]? names) =>
+    public static GroupRef[] Of(string[]? ids, string[]? names) =>
         ids is null || names is null ? [] : ids.Select((id, i) => new GroupRef(id, names[i])).ToArray();
-
-    /// <summary>The chain of nested groups from the two parallel arrays the SQL returns (ids, then names).</summary>
-    public static GroupRef[] Via(this NpgsqlDataReader r, int ids, int names) =>
-        r.IsDBNull(ids) ? [] : Chain(r.GetFieldValue<string[]>(ids), r.GetFieldValue<string[]>(names));
-
-    public static string? NullableString(this NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-
-    public static DateTimeOffset? NullableInstant(this NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
-
-    public static JsonElement? Json(this NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : JsonDocument.Parse(r.GetString(i)).RootElement.Clone();
 }

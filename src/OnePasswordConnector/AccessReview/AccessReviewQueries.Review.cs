@@ -18,7 +18,7 @@ internal sealed partial class AccessReviewQueries
         command.Add("after_id", NpgsqlDbType.Text, after?[1]);
         command.Add("after_group", NpgsqlDbType.Text, after?[2]);
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        return await PageAsync<AccessReviewRow, AccessReviewRow>(scope, command, take, reader => new ReviewRowColumns(reader).Read,
+        return await PageAsync(scope, command, take, Rows.ReviewRow,
             last => QueryParameters.EncodeCursor("access-review", last.UserName, last.UserId, last.GroupId ?? ""), row => row, cancellationToken);
     }
 
@@ -38,10 +38,10 @@ internal sealed partial class AccessReviewQueries
         await using var sheetConnection = await data.OpenConnectionAsync(cancellationToken);
         await using var sheet = SnapshotCommand(sheetConnection, nesting ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect, scope);
         await using var reader = await sheet.ExecuteReaderAsync(cancellationToken);
-        var columns = new ReviewRowColumns(reader);
+        var columns = new NamedColumns(reader);
         while (await reader.ReadAsync(cancellationToken))
         {
-            yield return columns.Read();
+            yield return Rows.ReviewRow(columns);
         }
     }
 
@@ -56,12 +56,10 @@ internal sealed partial class AccessReviewQueries
             command.Add("since", NpgsqlDbType.TimestampTz, since);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            byStatus = JsonSerializer.Deserialize<Dictionary<string, int>>(reader.GetString(reader.GetOrdinal("users_by_status"))) ?? [];
-            removed = reader.GetInt32(reader.GetOrdinal("removed_users"));
-            groups = reader.GetInt32(reader.GetOrdinal("groups"));
-            memberships = reader.GetInt32(reader.GetOrdinal("memberships"));
-            added = reader.GetInt32(reader.GetOrdinal("users_added"));
-            left = reader.GetInt32(reader.GetOrdinal("users_removed"));
+            var c = new NamedColumns(reader);
+            byStatus = JsonSerializer.Deserialize<Dictionary<string, int>>(c.String("users_by_status")) ?? [];
+            (removed, groups, memberships) = (c.Value<int>("removed_users"), c.Value<int>("groups"), c.Value<int>("memberships"));
+            (added, left) = (c.Value<int>("users_added"), c.Value<int>("users_removed"));
         }
 
         var privileged = await PrivilegedGroupsAsync(connection, scope, cancellationToken);
@@ -78,12 +76,12 @@ internal sealed partial class AccessReviewQueries
         await using var command = SnapshotCommand(connection, AccessReviewSql.PrivilegedMembers, scope);
         command.Add("privileged", NpgsqlDbType.Array | NpgsqlDbType.Text, PrivilegedGroups.LowerCaseNames);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var (id, name, json) = (reader.GetOrdinal("scim_id"), reader.GetOrdinal("display_name"), reader.GetOrdinal("members"));
+        var c = new NamedColumns(reader);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var members = JsonSerializer.Deserialize<MemberJson[]>(reader.GetString(json), Web) ?? [];
-            privileged.Add(new PrivilegedGroupResponse(reader.GetString(id), reader.GetString(name), members.Select(m => m.UserName).ToArray(),
-                members.Select(m => new PrivilegedMemberResponse(m.Id, m.UserName, Columns.Chain(m.ViaIds, m.ViaNames))).ToArray()));
+            var members = JsonSerializer.Deserialize<MemberJson[]>(c.String("members"), Web) ?? [];
+            privileged.Add(new PrivilegedGroupResponse(c.String("scim_id"), c.String("display_name"), members.Select(m => m.UserName).ToArray(),
+                members.Select(m => new PrivilegedMemberResponse(m.Id, m.UserName, Chains.Of(m.ViaIds, m.ViaNames))).ToArray()));
         }
 
         return privileged;
@@ -95,13 +93,11 @@ internal sealed partial class AccessReviewQueries
         var count = 0;
         await using var command = SnapshotCommand(connection, AccessReviewSql.InactiveWithMemberships, scope);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var (id, userName, status, groups, total) = (reader.GetOrdinal("scim_id"), reader.GetOrdinal("user_name"), reader.GetOrdinal("status"),
-            reader.GetOrdinal("groups"), reader.GetOrdinal("total"));
+        var c = new NamedColumns(reader);
         while (await reader.ReadAsync(cancellationToken))
         {
-            inactive.Add(new InactiveMemberResponse(reader.GetString(id), reader.GetString(userName), reader.GetString(status),
-                reader.GetFieldValue<string[]>(groups)));
-            count = reader.GetInt32(total);
+            inactive.Add(new InactiveMemberResponse(c.String("scim_id"), c.String("user_name"), c.String("status"), c.Value<string[]>("groups")));
+            count = c.Value<int>("total");
         }
 
         return new InactiveMembersResponse(count, inactive);

@@ -49,12 +49,8 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data)
         command.Add("group", NpgsqlDbType.Text, filter.GroupId);
         command.Add("q", NpgsqlDbType.Text, filter.Pattern);
         AddPage(command, after, take);
-        return await PageAsync<(UserResponse User, string Key), UserResponse>(scope, command, take, reader =>
-        {
-            var user = new UserColumns(reader);
-            var sortKey = reader.GetOrdinal("sort_key");
-            return () => (User: user.Read(), Key: reader.GetString(sortKey));
-        }, last => QueryParameters.EncodeCursor("users:" + filter.Sort, last.Key, last.User.Id), row => row.User, cancellationToken);
+        return await PageAsync(scope, command, take, c => (User: Rows.User(c), Key: c.String("sort_key")),
+            last => QueryParameters.EncodeCursor("users:" + filter.Sort, last.Key, last.User.Id), row => row.User, cancellationToken);
     }
 
     /// <summary>One user, removed ones too, with their change history newest first; null when none was synced.</summary>
@@ -68,7 +64,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data)
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
-                user = new UserColumns(reader).Read();
+                user = Rows.User(new NamedColumns(reader));
             }
         }
 
@@ -85,7 +81,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data)
         await using var command = SnapshotCommand(connection, AccessReviewSql.Groups, scope);
         command.Add("q", NpgsqlDbType.Text, pattern);
         AddPage(command, after, take);
-        return await PageAsync<GroupResponse, GroupResponse>(scope, command, take, reader => new GroupColumns(reader).Read,
+        return await PageAsync(scope, command, take, Rows.Group,
             last => QueryParameters.EncodeCursor("groups", last.DisplayName, last.Id), row => row, cancellationToken);
     }
 
@@ -106,7 +102,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data)
         await using var command = SnapshotCommand(connection, AccessReviewSql.Members, scope);
         command.Add("group", NpgsqlDbType.Text, groupId);
         AddPage(command, after, take);
-        return await PageAsync<MemberResponse, MemberResponse>(scope, command, take, reader => new MemberColumns(reader).Read,
+        return await PageAsync(scope, command, take, Rows.Member,
             last => QueryParameters.EncodeCursor("members", last.UserName, last.Id), row => row, cancellationToken);
     }
 
@@ -140,28 +136,26 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data)
         command.Add("limit", NpgsqlDbType.Integer, limit);
         var rows = new List<ChangeResponse>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var columns = new ChangeColumns(reader);
+        var columns = new NamedColumns(reader);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(columns.Read());
+            rows.Add(Rows.Change(columns));
         }
 
         return rows;
     }
 
-    /// <summary>
-    /// Reads up to <paramref name="take"/> + 1 rows with the reader <paramref name="columns"/> makes once for the query.
-    /// </summary>
+    /// <summary>Reads up to <paramref name="take"/> + 1 rows: the extra row only says that another page follows.</summary>
     private static async Task<PageResponse<T>> PageAsync<TRow, T>(Scope scope, NpgsqlCommand command, int take,
-        Func<NpgsqlDataReader, Func<TRow>> columns, Func<TRow, string> cursor, Func<TRow, T> item, CancellationToken cancellationToken)
+        Func<NamedColumns, TRow> read, Func<TRow, string> cursor, Func<TRow, T> item, CancellationToken cancellationToken)
     {
         var rows = new List<TRow>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            var read = columns(reader);
+            var columns = new NamedColumns(reader);
             while (await reader.ReadAsync(cancellationToken))
             {
-                rows.Add(read());
+                rows.Add(read(columns));
             }
         }
 

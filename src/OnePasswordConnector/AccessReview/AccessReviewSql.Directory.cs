@@ -9,16 +9,16 @@ internal static partial class AccessReviewSql
     /// A user's groups, by name: their ids, their names and, where a group is held through nested groups, its chain as
     /// a JSON array [viaIds, viaNames] (NULL for a direct membership, which keeps the common case as cheap as before).
     /// </summary>
-    private const string UserGroups = $"""
+    private static readonly string UserGroups = $"""
         LEFT JOIN LATERAL (
             SELECT array_agg(a.group_id ORDER BY g.display_name, g.scim_id) AS ids,
                    array_agg(g.display_name ORDER BY g.display_name, g.scim_id) AS names,
                    array_agg(CASE WHEN a.via_ids IS NOT NULL THEN jsonb_build_array(a.via_ids, a.via_names)::text END
                              ORDER BY g.display_name, g.scim_id) AS vias
-            FROM ({AccessOfUser}) a JOIN groups_at g ON g.scim_id = a.group_id) gs ON true
+            FROM ({Access.OfUser}) a JOIN groups_at g ON g.scim_id = a.group_id) gs ON true
         """;
 
-    public const string Users = $"""
+    public static readonly string Users = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
                {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at, COALESCE(gs.ids, ARRAY[]::text[]) AS group_ids,
                COALESCE(gs.names, ARRAY[]::text[]) AS group_names, COALESCE(gs.vias, ARRAY[]::text[]) AS group_vias,
@@ -26,14 +26,14 @@ internal static partial class AccessReviewSql
         FROM users_at u
         {UserGroups}
         WHERE (@status IS NULL OR lower({Status}) = @status)
-          AND (@group IS NULL OR EXISTS (SELECT 1 FROM ({AccessOfUser}) a WHERE a.group_id = @group))
+          AND (@group IS NULL OR EXISTS (SELECT 1 FROM ({Access.OfUser}) a WHERE a.group_id = @group))
           AND (@q IS NULL OR u.user_name ILIKE @q OR u.display_name ILIKE @q OR u.primary_email ILIKE @q OR u.formatted_name ILIKE @q)
           AND (@after_key IS NULL OR ({UserSortKey}, u.scim_id) > (@after_key, @after_id))
         ORDER BY {UserSortKey}, u.scim_id
         LIMIT @limit
         """;
 
-    public const string User = $"""
+    public static readonly string User = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
                {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at, COALESCE(gs.ids, ARRAY[]::text[]) AS group_ids,
                COALESCE(gs.names, ARRAY[]::text[]) AS group_names, COALESCE(gs.vias, ARRAY[]::text[]) AS group_vias
@@ -45,9 +45,9 @@ internal static partial class AccessReviewSql
     /// <summary>
     /// A group's member count is the number of users its member list shows: known users, direct or nested, once each.
     /// </summary>
-    public const string Groups = $"""
+    public static readonly string Groups = $"""
         SELECT g.scim_id, g.display_name, g.first_seen_at,
-               (SELECT count(*) FROM ({AccessOfGroup}) a JOIN users_at u ON u.scim_id = a.member_id)::int AS member_count
+               (SELECT count(*) FROM ({Access.OfGroup}) a JOIN users_at u ON u.scim_id = a.member_id)::int AS member_count
         FROM groups_at g
         WHERE (@q IS NULL OR g.display_name ILIKE @q)
           AND (@after_key IS NULL OR (g.display_name, g.scim_id) > (@after_key, @after_id))

@@ -3,13 +3,13 @@ namespace OnePasswordConnector.AccessReview;
 internal static partial class AccessReviewSql
 {
     /// <summary>One row per user and group they hold (directly or through nested groups), plus one row (no group) for users in no group.</summary>
-    public const string AccessReview = $"""
+    public static readonly string AccessReview = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
                x.group_id, x.display_name AS group_name, x.valid_from AS member_since, x.via_ids, x.via_names
         FROM users_at u
         LEFT JOIN LATERAL (
             SELECT a.group_id, g.display_name, a.valid_from, a.via_ids, a.via_names
-            FROM ({AccessOfUser}) a JOIN groups_at g ON g.scim_id = a.group_id) x ON true
+            FROM ({Access.OfUser}) a JOIN groups_at g ON g.scim_id = a.group_id) x ON true
         -- The first, redundant condition lets the (connection_id, user_name, scim_id) index start at the cursor.
         WHERE (@after_key IS NULL OR (u.user_name, u.scim_id) >= (@after_key, @after_id))
           AND (@after_key IS NULL OR (u.user_name, u.scim_id, COALESCE(x.group_id, '')) > (@after_key, @after_id, @after_group))
@@ -61,24 +61,24 @@ internal static partial class AccessReviewSql
     /// 1Password's built-in privileged groups, by name (@privileged: <see cref="Scim.PrivilegedGroups.LowerCaseNames"/>),
     /// with their members as a JSON array of {id, userName, viaIds, viaNames}.
     /// </summary>
-    public const string PrivilegedMembers = $"""
+    public static readonly string PrivilegedMembers = $"""
         SELECT g.scim_id, g.display_name,
                COALESCE(jsonb_agg(jsonb_build_object('id', p.member_id, 'userName', p.user_name, 'viaIds', p.via_ids, 'viaNames', p.via_names)
                                   ORDER BY p.user_name, p.member_id) FILTER (WHERE p.member_id IS NOT NULL), '[]')::text AS members
         FROM groups_at g
         LEFT JOIN LATERAL (
             SELECT a.member_id, u.user_name, a.via_ids, a.via_names
-            FROM ({AccessOfGroup}) a JOIN users_at u ON u.scim_id = a.member_id) p ON true
+            FROM ({Access.OfGroup}) a JOIN users_at u ON u.scim_id = a.member_id) p ON true
         WHERE lower(g.display_name) = ANY (@privileged)
         GROUP BY g.scim_id, g.display_name
         ORDER BY g.display_name, g.scim_id
         """;
 
-    public const string InactiveWithMemberships = $"""
+    public static readonly string InactiveWithMemberships = $"""
         SELECT u.scim_id, u.user_name, {Status} AS status, array_agg(g.display_name ORDER BY g.display_name, g.scim_id) AS groups,
                count(*) OVER ()::int AS total
         FROM users_at u
-        JOIN LATERAL ({AccessOfUser}) m ON true
+        JOIN LATERAL ({Access.OfUser}) m ON true
         JOIN groups_at g ON g.scim_id = m.group_id
         WHERE u.removed_at IS NULL AND lower({Status}) <> 'active'
         GROUP BY u.scim_id, u.user_name, u.state, u.active

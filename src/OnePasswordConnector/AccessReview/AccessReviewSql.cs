@@ -125,21 +125,20 @@ internal static partial class AccessReviewSql
 
     // The groups user u holds (access_at for one user) and the users holding group g. Spelt out per branch so that each
     // branch is evaluated for the one user or group through its index, rather than joined whole to the outer query.
-    private const string AccessOfUser = """
-        SELECT m.group_id, m.valid_from, NULL::text[] AS via_ids, NULL::text[] AS via_names
-        FROM members_at m WHERE m.member_id = u.scim_id AND m.member_type = 'User'
-        UNION ALL
-        SELECT n.group_id, n.valid_from, n.via_ids, n.via_names
-        FROM nested_access_at n WHERE n.member_id = u.scim_id
-        """;
+    // A nested class, so that both exist before any query of another part of this partial class is composed from them.
+    private static class Access
+    {
+        public static readonly string OfUser = Of(key: "member_id", value: "u.scim_id", other: "group_id");
+        public static readonly string OfGroup = Of(key: "group_id", value: "g.scim_id", other: "member_id");
 
-    private const string AccessOfGroup = """
-        SELECT m.member_id, m.valid_from, NULL::text[] AS via_ids, NULL::text[] AS via_names
-        FROM members_at m WHERE m.group_id = g.scim_id AND m.member_type = 'User'
-        UNION ALL
-        SELECT n.member_id, n.valid_from, n.via_ids, n.via_names
-        FROM nested_access_at n WHERE n.group_id = g.scim_id
-        """;
+        private static string Of(string key, string value, string other) => $"""
+            SELECT m.{other}, m.valid_from, NULL::text[] AS via_ids, NULL::text[] AS via_names
+            FROM members_at m WHERE m.{key} = {value} AND m.member_type = 'User'
+            UNION ALL
+            SELECT n.{other}, n.valid_from, n.via_ids, n.via_names
+            FROM nested_access_at n WHERE n.{key} = {value}
+            """;
+    }
 
     /// <summary>Whether any group of the snapshot holds another group.</summary>
     public const string HasNesting = "SELECT EXISTS (SELECT 1 FROM nested_at)";
