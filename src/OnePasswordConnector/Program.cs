@@ -21,6 +21,7 @@ builder.Services.AddScimClient();
 builder.Services.AddConnectionRegistry();
 builder.Services.AddSync();
 builder.Services.AddScheduler();
+builder.Services.AddAccessReview();
 
 var app = builder.Build();
 

@@ -1,10 +1,5 @@
-using System.Globalization;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
-using NpgsqlTypes;
 using OnePasswordConnector.Connections;
-using OnePasswordConnector.Persistence;
 
 namespace OnePasswordConnector.AccessReview;
 
@@ -24,7 +19,6 @@ internal static class AccessReviewApi
 
     private static readonly string[] UserSorts = ["userName", "name"];
     private static readonly string[] Formats = ["json", "csv"];
-    private const int HistoryLimit = 1000;
 
     public static RouteGroupBuilder MapAccessReviewApi(this RouteGroupBuilder connection)
     {
@@ -60,7 +54,7 @@ internal static class AccessReviewApi
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<UserResponse>>, ValidationProblem, ProblemHttpResult>> ListUsers(
         Guid connectionId, string? status, string? groupId, string? q, bool? removed, string? sort, string? asOf,
-        string? cursor, int? limit, RouteConnection route, NpgsqlDataSource data, CancellationToken cancellationToken)
+        string? cursor, int? limit, RouteConnection route, AccessReviewQueries queries, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
         var statusFilter = query.Status(status);
@@ -75,58 +69,25 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(route, data, at, cancellationToken);
-        if (scope is null)
+        if (await queries.ScopeAsync(route.Value, at, cancellationToken) is not { } scope)
         {
-            return problem!;
+            return NoSyncBy(at);
         }
 
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using var command = SnapshotCommand(connection, AccessReviewSql.Users, scope, includeRemoved: removed == true);
-        command.Add("sort_by_name", NpgsqlDbType.Boolean, sort == "name");
-        command.Add("status", NpgsqlDbType.Text, statusFilter);
-        command.Add("group", NpgsqlDbType.Text, string.IsNullOrEmpty(groupId) ? null : groupId);
-        command.Add("q", NpgsqlDbType.Text, pattern);
-        command.Add("after_key", NpgsqlDbType.Text, after?[0]);
-        command.Add("after_id", NpgsqlDbType.Text, after?[1]);
-        command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        var (rows, next) = await ReadPageAsync(command, take, reader => (User: ReadUser(reader), Key: reader.GetString(15)),
-            last => QueryParameters.EncodeCursor("users:" + sort, last.Key, last.User.Id), cancellationToken);
-
-        return TypedResults.Ok(new PageResponse<UserResponse>(rows.ConvertAll(r => r.User), next, scope.At));
+        var filter = new UserFilter(statusFilter, string.IsNullOrEmpty(groupId) ? null : groupId, pattern, removed == true, sort);
+        return TypedResults.Ok(await queries.UsersAsync(scope, filter, after, take, cancellationToken));
     }
 
     /// <summary>One user.</summary>
     /// <param name="userId" example="UAAAAAAAAAAAAAAAAAAAAAAAAA">The user's SCIM id.</param>
     internal static async Task<Results<Ok<UserDetailResponse>, ProblemHttpResult>> GetUser(
-        Guid connectionId, string userId, RouteConnection route, NpgsqlDataSource data, CancellationToken cancellationToken)
+        Guid connectionId, string userId, RouteConnection route, AccessReviewQueries queries, CancellationToken cancellationToken)
     {
-        var (scope, problem) = await ScopeAsync(route, data, null, cancellationToken);
-        if (scope is null)
-        {
-            return problem!;
-        }
-
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        UserResponse? user = null;
-        await using (var command = SnapshotCommand(connection, AccessReviewSql.User, scope, includeRemoved: true))
-        {
-            command.Add("user", NpgsqlDbType.Text, userId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                user = ReadUser(reader);
-            }
-        }
-
-        if (user is null)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
-                detail: "No user with this id has been synced for this connection.");
-        }
-
-        var history = await ReadChangesAsync(connection, connectionId, null, null, null, userId, null, HistoryLimit, cancellationToken);
-        return TypedResults.Ok(new UserDetailResponse(user, history));
+        var user = await queries.UserAsync(new Scope(route.Value, null), userId, cancellationToken);
+        return user is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
+                detail: "No user with this id has been synced for this connection.")
+            : TypedResults.Ok(user);
     }
 
     /// <summary>List groups.</summary>
@@ -136,7 +97,7 @@ internal static class AccessReviewApi
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<GroupResponse>>, ValidationProblem, ProblemHttpResult>> ListGroups(
         Guid connectionId, string? q, string? asOf, string? cursor, int? limit, RouteConnection route,
-        NpgsqlDataSource data, CancellationToken cancellationToken)
+        AccessReviewQueries queries, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
         var pattern = query.Contains(q);
@@ -148,23 +109,9 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(route, data, at, cancellationToken);
-        if (scope is null)
-        {
-            return problem!;
-        }
-
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using var command = SnapshotCommand(connection, AccessReviewSql.Groups, scope);
-        command.Add("q", NpgsqlDbType.Text, pattern);
-        command.Add("after_key", NpgsqlDbType.Text, after?[0]);
-        command.Add("after_id", NpgsqlDbType.Text, after?[1]);
-        command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        var (rows, next) = await ReadPageAsync(command, take,
-            reader => new GroupResponse(reader.GetString(0), reader.GetString(1), reader.GetInt32(3), reader.GetFieldValue<DateTimeOffset>(2)),
-            last => QueryParameters.EncodeCursor("groups", last.DisplayName, last.Id), cancellationToken);
-
-        return TypedResults.Ok(new PageResponse<GroupResponse>(rows, next, scope.At));
+        return await queries.ScopeAsync(route.Value, at, cancellationToken) is { } scope
+            ? TypedResults.Ok(await queries.GroupsAsync(scope, pattern, after, take, cancellationToken))
+            : NoSyncBy(at);
     }
 
     /// <summary>List a group's users.</summary>
@@ -174,7 +121,7 @@ internal static class AccessReviewApi
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<MemberResponse>>, ValidationProblem, ProblemHttpResult>> ListMembers(
         Guid connectionId, string groupId, string? asOf, string? cursor, int? limit, RouteConnection route,
-        NpgsqlDataSource data, CancellationToken cancellationToken)
+        AccessReviewQueries queries, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
         var at = query.Instant("asOf", asOf);
@@ -185,34 +132,15 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(route, data, at, cancellationToken);
-        if (scope is null)
+        if (await queries.ScopeAsync(route.Value, at, cancellationToken) is not { } scope)
         {
-            return problem!;
+            return NoSyncBy(at);
         }
 
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using (var exists = SnapshotCommand(connection, AccessReviewSql.Group, scope))
-        {
-            exists.Add("group", NpgsqlDbType.Text, groupId);
-            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
-            {
-                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
-                    detail: at is null ? "No such group in this connection's directory." : "No such group in the directory as of that sync.");
-            }
-        }
-
-        await using var command = SnapshotCommand(connection, AccessReviewSql.Members, scope);
-        command.Add("group", NpgsqlDbType.Text, groupId);
-        command.Add("after_key", NpgsqlDbType.Text, after?[0]);
-        command.Add("after_id", NpgsqlDbType.Text, after?[1]);
-        command.Add("limit", NpgsqlDbType.Integer, take + 1);
-        var (rows, next) = await ReadPageAsync(command, take,
-            reader => new MemberResponse(reader.GetString(0), reader.GetString(1), NullableString(reader, 2), NullableString(reader, 3),
-                reader.GetBoolean(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), Via(reader, 7)),
-            last => QueryParameters.EncodeCursor("members", last.UserName, last.Id), cancellationToken);
-
-        return TypedResults.Ok(new PageResponse<MemberResponse>(rows, next, scope.At));
+        return await queries.MembersAsync(scope, groupId, after, take, cancellationToken) is { } page
+            ? TypedResults.Ok(page)
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
+                detail: at is null ? "No such group in this connection's directory." : "No such group in the directory as of that sync.");
     }
 
     /// <summary>The change feed.</summary>
@@ -225,45 +153,21 @@ internal static class AccessReviewApi
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<ChangeResponse>>, ValidationProblem, ProblemHttpResult>> ListChanges(
         Guid connectionId, string? since, string? until, string? kind, string? cursor, int? limit,
-        RouteConnection route, NpgsqlDataSource data, CancellationToken cancellationToken)
+        RouteConnection route, AccessReviewQueries queries, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
         var from = query.Instant("since", since);
         var to = query.Instant("until", until);
         kind = string.IsNullOrEmpty(kind) ? null : kind;
         query.OneOf("kind", kind, ChangeKinds);
-        var after = query.Cursor(cursor, "changes", 2);
-        (DateTimeOffset At, long Id)? afterEvent = null;
-        if (after is not null)
-        {
-            if (DateTimeOffset.TryParse(after[0], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var afterAt)
-                && long.TryParse(after[1], CultureInfo.InvariantCulture, out var afterId))
-            {
-                afterEvent = (afterAt, afterId);
-            }
-            else
-            {
-                query.Errors["cursor"] = ["The cursor is not one this list gave out."];
-            }
-        }
-
+        var after = query.ChangeCursor(cursor);
         var take = query.Limit(limit);
         if (!query.Valid)
         {
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        var rows = await ReadChangesAsync(connection, connectionId, from, to, kind, null, afterEvent, take + 1, cancellationToken);
-        string? next = null;
-        if (rows.Count > take)
-        {
-            rows.RemoveAt(take);
-            next = QueryParameters.EncodeCursor("changes", rows[^1].OccurredAt.ToString("O", CultureInfo.InvariantCulture),
-                rows[^1].Id.ToString(CultureInfo.InvariantCulture));
-        }
-
-        return TypedResults.Ok(new PageResponse<ChangeResponse>(rows, next, null));
+        return TypedResults.Ok(await queries.ChangesAsync(route.Id, new ChangeFilter(from, to, kind), after, take, cancellationToken));
     }
 
     /// <summary>The review sheet.</summary>
@@ -276,7 +180,7 @@ internal static class AccessReviewApi
     /// false gives the cells exactly as stored. JSON always carries exact values.</param>
     internal static async Task<Results<Ok<PageResponse<AccessReviewRow>>, AccessReviewCsv, ValidationProblem, ProblemHttpResult>> GetAccessReview(
         Guid connectionId, string? format, string? asOf, string? cursor, int? limit, bool? csvFormulaEscape, HttpRequest request,
-        RouteConnection route, NpgsqlDataSource data, CancellationToken cancellationToken)
+        RouteConnection route, AccessReviewQueries queries, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
         query.OneOf("format", format, Formats);
@@ -289,31 +193,20 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(route, data, at, cancellationToken);
-        if (scope is null)
+        if (await queries.ScopeAsync(route.Value, at, cancellationToken) is not { } scope)
         {
-            return problem!;
+            return NoSyncBy(at);
         }
 
-        if (csv)
-        {
-            var sheet = await HasNestingAsync(data, scope, cancellationToken) ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect;
-            return new AccessReviewCsv(connection => SnapshotCommand(connection, sheet, scope), scope.At ?? scope.Connection.LastSuccessfulSyncAt,
-                csvFormulaEscape ?? true);
-        }
-
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using var command = AccessReviewCommand(connection, scope, after, take + 1);
-        var (rows, next) = await ReadPageAsync(command, take, ReadAccessReviewRow,
-            last => QueryParameters.EncodeCursor("access-review", last.UserName, last.UserId, last.GroupId ?? ""), cancellationToken);
-
-        return TypedResults.Ok(new PageResponse<AccessReviewRow>(rows, next, scope.At));
+        return csv
+            ? new AccessReviewCsv(token => queries.SheetAsync(scope, token), scope.At ?? scope.Connection.LastSuccessfulSyncAt, csvFormulaEscape ?? true)
+            : TypedResults.Ok(await queries.ReviewPageAsync(scope, after, take, cancellationToken));
     }
 
     /// <summary>The red flags.</summary>
     /// <param name="since" example="2026-06-01T00:00:00Z">Count users added and removed from this ISO 8601 instant (default: 30 days ago).</param>
     internal static async Task<Results<Ok<SummaryResponse>, ValidationProblem, ProblemHttpResult>> GetSummary(
-        Guid connectionId, string? since, RouteConnection route, NpgsqlDataSource data, TimeProvider time,
+        Guid connectionId, string? since, RouteConnection route, AccessReviewQueries queries, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
@@ -324,194 +217,11 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        var (scope, problem) = await ScopeAsync(route, data, null, cancellationToken);
-        if (scope is null)
-        {
-            return problem!;
-        }
-
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        Dictionary<string, int> byStatus;
-        int removed, groups, memberships, added, left;
-        await using (var command = SnapshotCommand(connection, AccessReviewSql.SummaryCounts, scope))
-        {
-            command.Add("since", NpgsqlDbType.TimestampTz, from);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            byStatus = JsonSerializer.Deserialize<Dictionary<string, int>>(reader.GetString(0)) ?? [];
-            (removed, groups, memberships, added, left) = (reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5));
-        }
-
-        var privileged = new List<PrivilegedGroupResponse>();
-        await using (var command = SnapshotCommand(connection, AccessReviewSql.PrivilegedMembers, scope))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var members = JsonSerializer.Deserialize<MemberJson[]>(reader.GetString(2), Web) ?? [];
-                privileged.Add(new PrivilegedGroupResponse(reader.GetString(0), reader.GetString(1), members.Select(m => m.UserName).ToArray(),
-                    members.Select(m => new PrivilegedMemberResponse(m.Id, m.UserName, Via(m.ViaIds, m.ViaNames))).ToArray()));
-            }
-        }
-
-        var inactive = new List<InactiveMemberResponse>();
-        var inactiveCount = 0;
-        await using (var command = SnapshotCommand(connection, AccessReviewSql.InactiveWithMemberships, scope))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                inactive.Add(new InactiveMemberResponse(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<string[]>(3)));
-                inactiveCount = reader.GetInt32(4);
-            }
-        }
-
-        var lastSync = scope.Connection.LastSuccessfulSyncAt;
-        return TypedResults.Ok(new SummaryResponse(byStatus, removed, groups, memberships, privileged,
-            new InactiveMembersResponse(inactiveCount, inactive), from, added, left, lastSync,
-            lastSync is { } last ? Math.Round((now - last).TotalHours, 2) : null));
+        return TypedResults.Ok(await queries.SummaryAsync(new Scope(route.Value, null), from, now, cancellationToken));
     }
 
-    /// <summary>The connection an access-review request reads, and the sync instant it reads as of (null: now).</summary>
-    /// <summary>Reads up to <paramref name="take"/> + 1 rows: the extra row only says that another page follows.</summary>
-    private static async Task<(List<T> Rows, string? Next)> ReadPageAsync<T>(
-        NpgsqlCommand command, int take, Func<NpgsqlDataReader, T> read, Func<T, string> cursor, CancellationToken cancellationToken)
-    {
-        var rows = new List<T>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(read(reader));
-            }
-        }
-
-        if (rows.Count <= take)
-        {
-            return (rows, null);
-        }
-
-        rows.RemoveAt(take);
-        return (rows, cursor(rows[^1]));
-    }
-
-    internal sealed record Scope(Connection Connection, DateTimeOffset? At, DateTimeOffset? ValidAt = null);
-
-    private static async Task<(Scope? Scope, ProblemHttpResult? Problem)> ScopeAsync(
-        RouteConnection route, NpgsqlDataSource data, DateTimeOffset? asOf, CancellationToken cancellationToken)
-    {
-        var connection = route.Value;
-
-        if (asOf is not { } instant)
-        {
-            return (new Scope(connection, null), null);
-        }
-
-        await using var command = data.CreateCommand(AccessReviewSql.SnapshotInstant);
-        command.Add("c", NpgsqlDbType.Uuid, connection.Id);
-        command.Add("as_of", NpgsqlDbType.TimestampTz, instant);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No sync at that time",
-                detail: $"No sync of this connection had completed by {instant:O}, so there is no directory state to answer from. " +
-                        "Pick a later asOf, or see GET .../syncs for when syncs succeeded."));
-        }
-
-        return (new Scope(connection, reader.GetFieldValue<DateTimeOffset>(0), reader.GetFieldValue<DateTimeOffset>(1)), null);
-    }
-
-    private static NpgsqlCommand SnapshotCommand(NpgsqlConnection connection, string sql, Scope scope, bool includeRemoved = false)
-    {
-#pragma warning disable CA2100 // The SQL is composed only of constants from AccessReviewSql; every value is a parameter.
-        var command = new NpgsqlCommand(AccessReviewSql.Snapshot(scope.At is not null) + sql, connection);
-#pragma warning restore CA2100
-        command.Add("c", NpgsqlDbType.Uuid, scope.Connection.Id);
-        command.Add("t", NpgsqlDbType.TimestampTz, scope.At);
-        command.Add("v", NpgsqlDbType.TimestampTz, scope.ValidAt);
-        command.Add("synced", NpgsqlDbType.TimestampTz, scope.Connection.LastSuccessfulSyncAt);
-        command.Add("removed", NpgsqlDbType.Boolean, includeRemoved);
-        return command;
-    }
-
-    private static async Task<bool> HasNestingAsync(NpgsqlDataSource data, Scope scope, CancellationToken cancellationToken)
-    {
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using var command = SnapshotCommand(connection, AccessReviewSql.HasNesting, scope);
-        return await command.ExecuteScalarAsync(cancellationToken) is true;
-    }
-
-    private static NpgsqlCommand AccessReviewCommand(NpgsqlConnection connection, Scope scope, string[]? after, int limit)
-    {
-        var command = SnapshotCommand(connection, AccessReviewSql.AccessReview, scope);
-        command.Add("after_key", NpgsqlDbType.Text, after?[0]);
-        command.Add("after_id", NpgsqlDbType.Text, after?[1]);
-        command.Add("after_group", NpgsqlDbType.Text, after?[2]);
-        command.Add("limit", NpgsqlDbType.Integer, limit);
-        return command;
-    }
-
-    internal static AccessReviewRow ReadAccessReviewRow(NpgsqlDataReader r) => new(
-        r.GetString(0), r.GetString(1), NullableString(r, 2), NullableString(r, 3), r.GetFieldValue<string[]>(4), r.GetString(5),
-        r.GetBoolean(6), r.GetFieldValue<DateTimeOffset>(7), NullableString(r, 8), NullableString(r, 9), NullableInstant(r, 10), Via(r, 11));
-
-    private static async Task<List<ChangeResponse>> ReadChangesAsync(
-        NpgsqlConnection connection, Guid connectionId, DateTimeOffset? since, DateTimeOffset? until, string? kind, string? subject,
-        (DateTimeOffset At, long Id)? after, int limit, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(AccessReviewSql.Changes, connection);
-        command.Add("c", NpgsqlDbType.Uuid, connectionId);
-        command.Add("since", NpgsqlDbType.TimestampTz, since);
-        command.Add("until", NpgsqlDbType.TimestampTz, until);
-        command.Add("kind", NpgsqlDbType.Text, kind);
-        command.Add("subject", NpgsqlDbType.Text, subject);
-        command.Add("after_at", NpgsqlDbType.TimestampTz, after?.At);
-        command.Add("after_event", NpgsqlDbType.Bigint, after?.Id);
-        command.Add("limit", NpgsqlDbType.Integer, limit);
-        var rows = new List<ChangeResponse>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(new ChangeResponse(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetGuid(2), reader.GetString(3),
-                reader.GetString(4), NullableString(reader, 5), NullableString(reader, 6), NullableString(reader, 7), Json(reader, 8), Json(reader, 9)));
-        }
-
-        return rows;
-    }
-
-    private static UserResponse ReadUser(NpgsqlDataReader r)
-    {
-        var ids = r.GetFieldValue<string[]>(12);
-        var names = r.GetFieldValue<string[]>(13);
-        var chains = r.GetFieldValue<string?[]>(14);
-        return new UserResponse(r.GetString(0), r.GetString(1), NullableString(r, 2), NullableString(r, 3), NullableString(r, 4),
-            NullableString(r, 5), r.GetFieldValue<string[]>(6), r.GetBoolean(7), r.GetString(8), r.GetFieldValue<DateTimeOffset>(9),
-            r.GetFieldValue<DateTimeOffset>(10), NullableInstant(r, 11), ids.Select((id, i) => new UserGroup(id, names[i], Via(chains[i]))).ToArray());
-    }
-
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
-
-    /// <summary>A privileged group's member as the SQL's JSON aggregate spells it (AccessReviewSql.PrivilegedMembers).</summary>
-    private sealed record MemberJson(string Id, string UserName, string[]? ViaIds, string[]? ViaNames);
-
-    /// <summary>The chain of nested groups from the two parallel arrays the SQL returns (ids, then names) at column i.</summary>
-    private static GroupRef[] Via(NpgsqlDataReader r, int i) =>
-        r.IsDBNull(i) ? [] : Via(r.GetFieldValue<string[]>(i), r.GetFieldValue<string[]>(i + 1));
-
-    /// <summary>A chain as AccessReviewSql.UserGroups spells it, the JSON pair [viaIds, viaNames]; NULL for a direct membership.</summary>
-    private static GroupRef[] Via(string? chain) =>
-        chain is null ? [] : JsonSerializer.Deserialize<string[][]>(chain) is [var ids, var names] ? Via(ids, names) : [];
-
-    /// <summary>A direct member has no chain: the SQL gives NULL, the API an empty list.</summary>
-    private static GroupRef[] Via(string[]? ids, string[]? names) =>
-        ids is null || names is null ? [] : ids.Select((id, i) => new GroupRef(id, names[i])).ToArray();
-
-    private static string? NullableString(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-
-    private static DateTimeOffset? NullableInstant(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
-
-    private static JsonElement? Json(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : JsonDocument.Parse(r.GetString(i)).RootElement.Clone();
-
-    private static void Add(this NpgsqlCommand command, string name, NpgsqlDbType type, object? value) =>
-        command.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
+    private static ProblemHttpResult NoSyncBy(DateTimeOffset? instant) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No sync at that time",
+            detail: $"No sync of this connection had completed by {instant:O}, so there is no directory state to answer from. " +
+                    "Pick a later asOf, or see GET .../syncs for when syncs succeeded.");
 }

@@ -3,7 +3,6 @@ using System.Text;
 using CsvHelper;
 using CsvHelper.Configuration;
 using Microsoft.Net.Http.Headers;
-using Npgsql;
 
 namespace OnePasswordConnector.AccessReview;
 
@@ -14,7 +13,8 @@ namespace OnePasswordConnector.AccessReview;
 /// takes it as is. With <paramref name="formulaEscape"/> a cell that begins with =, +, -, @, a tab or a carriage return
 /// gets a leading ' (and is quoted), so a spreadsheet shows it as text instead of evaluating it (OWASP CSV injection).
 /// </summary>
-internal sealed class AccessReviewCsv(Func<NpgsqlConnection, NpgsqlCommand> query, DateTimeOffset? asOf, bool formulaEscape) : IResult
+internal sealed class AccessReviewCsv(Func<CancellationToken, IAsyncEnumerable<AccessReviewRow>> sheet, DateTimeOffset? asOf, bool formulaEscape)
+    : IResult
 {
     public const string ContentType = "text/csv; charset=utf-8";
 
@@ -27,10 +27,9 @@ internal sealed class AccessReviewCsv(Func<NpgsqlConnection, NpgsqlCommand> quer
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var cancellationToken = httpContext.RequestAborted;
-        var data = httpContext.RequestServices.GetRequiredService<NpgsqlDataSource>();
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using var command = query(connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // The query runs (and its first row is read) before the status and headers are set.
+        await using var rows = sheet(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var more = await rows.MoveNextAsync();
 
         var stamp = (asOf ?? DateTimeOffset.UtcNow).ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         httpContext.Response.StatusCode = StatusCodes.Status200OK;
@@ -39,37 +38,51 @@ internal sealed class AccessReviewCsv(Func<NpgsqlConnection, NpgsqlCommand> quer
             new ContentDispositionHeaderValue("attachment") { FileName = $"access-review-{stamp}.csv" }.ToString();
 
         // CsvHelper hands each record to the writer with WriteAsync, and DisposeAsync flushes asynchronously: Kestrel
-        // refuses synchronous writes to the response body. NewLine is left at its default (CRLF): setting it explicitly
-        // would make CsvHelper quote only fields holding that exact sequence, not a lone LF.
+        // refuses synchronous writes to the response body.
         await using var writer = new StreamWriter(httpContext.Response.Body, new UTF8Encoding(false), 64 * 1024);
-        await using var csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture)
+        await using var csv = Writer(writer, formulaEscape);
+        await WriteHeaderAsync(csv);
+        for (; more; more = await rows.MoveNextAsync())
         {
-            InjectionOptions = formulaEscape ? InjectionOptions.Escape : InjectionOptions.None,
-        });
+            await WriteRowAsync(csv, rows.Current);
+        }
+    }
+
+    /// <summary>
+    /// NewLine is left at its default (CRLF): setting it explicitly would make CsvHelper quote only fields holding that
+    /// exact sequence, not a lone LF.
+    /// </summary>
+    public static CsvWriter Writer(TextWriter writer, bool formulaEscape) => new(writer, new CsvConfiguration(CultureInfo.InvariantCulture)
+    {
+        InjectionOptions = formulaEscape ? InjectionOptions.Escape : InjectionOptions.None,
+    });
+
+    public static async Task WriteHeaderAsync(CsvWriter csv)
+    {
         foreach (var name in Header)
         {
             csv.WriteField(name);
         }
 
         await csv.NextRecordAsync();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var row = AccessReviewApi.ReadAccessReviewRow(reader);
-            csv.WriteField(row.UserId);
-            csv.WriteField(row.UserName);
-            csv.WriteField(row.DisplayName);
-            csv.WriteField(row.PrimaryEmail);
-            csv.WriteField(string.Join(';', row.Emails));
-            csv.WriteField(row.Status);
-            csv.WriteField(row.Active ? "true" : "false");
-            csv.WriteField(Instant(row.FirstSeenAt));
-            csv.WriteField(row.GroupId);
-            csv.WriteField(row.GroupName);
-            csv.WriteField(row.MemberSince is { } since ? Instant(since) : null);
-            csv.WriteField(string.Join(';', row.Via.Select(g => g.Id)));
-            csv.WriteField(string.Join(';', row.Via.Select(g => g.DisplayName)));
-            await csv.NextRecordAsync();
-        }
+    }
+
+    public static async Task WriteRowAsync(CsvWriter csv, AccessReviewRow row)
+    {
+        csv.WriteField(row.UserId);
+        csv.WriteField(row.UserName);
+        csv.WriteField(row.DisplayName);
+        csv.WriteField(row.PrimaryEmail);
+        csv.WriteField(string.Join(';', row.Emails));
+        csv.WriteField(row.Status);
+        csv.WriteField(row.Active ? "true" : "false");
+        csv.WriteField(Instant(row.FirstSeenAt));
+        csv.WriteField(row.GroupId);
+        csv.WriteField(row.GroupName);
+        csv.WriteField(row.MemberSince is { } since ? Instant(since) : null);
+        csv.WriteField(string.Join(';', row.Via.Select(g => g.Id)));
+        csv.WriteField(string.Join(';', row.Via.Select(g => g.DisplayName)));
+        await csv.NextRecordAsync();
     }
 
     private static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);

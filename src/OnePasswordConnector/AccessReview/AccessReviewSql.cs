@@ -8,7 +8,7 @@ namespace OnePasswordConnector.AccessReview;
 /// Parameters: @c connection, @t the snapshot's sync end (shown as last seen), @v that sync's start (every row it wrote
 /// carries it, so validity is tested at @v), @synced last successful sync, @removed include removed users.
 /// </summary>
-internal static class AccessReviewSql
+internal static partial class AccessReviewSql
 {
     /// <summary>The status a reviewer sees: the 1Password state where the bridge sends one, else active/inactive.</summary>
     public const string Status = "COALESCE(u.state, CASE WHEN u.active THEN 'active' ELSE 'inactive' END)";
@@ -123,196 +123,23 @@ internal static class AccessReviewSql
         ORDER BY r.finished_at DESC LIMIT 1
         """;
 
-    /// <summary>The sort key of <c>users</c>: @sort_by_name picks the person's name, else the userName.</summary>
-    private const string UserSortKey = "CASE WHEN @sort_by_name THEN COALESCE(u.display_name, u.formatted_name, u.user_name) ELSE u.user_name END";
-
     // The groups user u holds (access_at for one user) and the users holding group g. Spelt out per branch so that each
     // branch is evaluated for the one user or group through its index, rather than joined whole to the outer query.
-    private const string AccessOfUser = """
-        SELECT m.group_id, m.valid_from, NULL::text[] AS via_ids, NULL::text[] AS via_names
-        FROM members_at m WHERE m.member_id = u.scim_id AND m.member_type = 'User'
-        UNION ALL
-        SELECT n.group_id, n.valid_from, n.via_ids, n.via_names
-        FROM nested_access_at n WHERE n.member_id = u.scim_id
-        """;
+    // A nested class, so that both exist before any query of another part of this partial class is composed from them.
+    private static class Access
+    {
+        public static readonly string OfUser = Of(key: "member_id", value: "u.scim_id", other: "group_id");
+        public static readonly string OfGroup = Of(key: "group_id", value: "g.scim_id", other: "member_id");
 
-    private const string AccessOfGroup = """
-        SELECT m.member_id, m.valid_from, NULL::text[] AS via_ids, NULL::text[] AS via_names
-        FROM members_at m WHERE m.group_id = g.scim_id AND m.member_type = 'User'
-        UNION ALL
-        SELECT n.member_id, n.valid_from, n.via_ids, n.via_names
-        FROM nested_access_at n WHERE n.group_id = g.scim_id
-        """;
-
-    /// <summary>
-    /// A user's groups, by name: their ids, their names and, where a group is held through nested groups, its chain as
-    /// a JSON array [viaIds, viaNames] (NULL for a direct membership, which keeps the common case as cheap as before).
-    /// </summary>
-    private const string UserGroups = $"""
-        LEFT JOIN LATERAL (
-            SELECT array_agg(a.group_id ORDER BY g.display_name, g.scim_id) AS ids,
-                   array_agg(g.display_name ORDER BY g.display_name, g.scim_id) AS names,
-                   array_agg(CASE WHEN a.via_ids IS NOT NULL THEN jsonb_build_array(a.via_ids, a.via_names)::text END
-                             ORDER BY g.display_name, g.scim_id) AS vias
-            FROM ({AccessOfUser}) a JOIN groups_at g ON g.scim_id = a.group_id) gs ON true
-        """;
-
-    public const string Users = $"""
-        SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
-               {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at, COALESCE(gs.ids, ARRAY[]::text[]), COALESCE(gs.names, ARRAY[]::text[]), COALESCE(gs.vias, ARRAY[]::text[]),
-               {UserSortKey} AS sort_key
-        FROM users_at u
-        {UserGroups}
-        WHERE (@status IS NULL OR lower({Status}) = @status)
-          AND (@group IS NULL OR EXISTS (SELECT 1 FROM ({AccessOfUser}) a WHERE a.group_id = @group))
-          AND (@q IS NULL OR u.user_name ILIKE @q OR u.display_name ILIKE @q OR u.primary_email ILIKE @q OR u.formatted_name ILIKE @q)
-          AND (@after_key IS NULL OR ({UserSortKey}, u.scim_id) > (@after_key, @after_id))
-        ORDER BY {UserSortKey}, u.scim_id
-        LIMIT @limit
-        """;
-
-    public const string User = $"""
-        SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
-               {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at, COALESCE(gs.ids, ARRAY[]::text[]), COALESCE(gs.names, ARRAY[]::text[]), COALESCE(gs.vias, ARRAY[]::text[]),
-               u.user_name
-        FROM users_at u
-        {UserGroups}
-        WHERE u.scim_id = @user
-        """;
-
-    /// <summary>
-    /// A group's member count is the number of users its member list shows: known users, direct or nested, once each.
-    /// </summary>
-    public const string Groups = $"""
-        SELECT g.scim_id, g.display_name, g.first_seen_at,
-               (SELECT count(*) FROM ({AccessOfGroup}) a JOIN users_at u ON u.scim_id = a.member_id)::int AS member_count
-        FROM groups_at g
-        WHERE (@q IS NULL OR g.display_name ILIKE @q)
-          AND (@after_key IS NULL OR (g.display_name, g.scim_id) > (@after_key, @after_id))
-        ORDER BY g.display_name, g.scim_id
-        LIMIT @limit
-        """;
-
-    public const string Group = "SELECT g.display_name FROM groups_at g WHERE g.scim_id = @group";
-
-    /// <summary>
-    /// A group's users: its direct members, then those who hold it only through nested groups, merged in userName
-    /// order. Each part is ordered and limited on its own, so the direct part keeps its plan (walking the userName index
-    /// for a large group, or the group's memberships for a small one).
-    /// </summary>
-    public const string Members = $"""
-        SELECT * FROM (
-            (SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.active, {Status} AS status, m.valid_from,
-                    NULL::text[] AS via_ids, NULL::text[] AS via_names
-             FROM members_at m JOIN users_at u ON u.scim_id = m.member_id
-             WHERE m.group_id = @group AND m.member_type = 'User' AND (@after_key IS NULL OR (u.user_name, u.scim_id) > (@after_key, @after_id))
-             ORDER BY u.user_name, u.scim_id
-             LIMIT @limit)
+        private static string Of(string key, string value, string other) => $"""
+            SELECT m.{other}, m.valid_from, NULL::text[] AS via_ids, NULL::text[] AS via_names
+            FROM members_at m WHERE m.{key} = {value} AND m.member_type = 'User'
             UNION ALL
-            (SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.active, {Status}, n.valid_from, n.via_ids, n.via_names
-             FROM nested_access_at n JOIN users_at u ON u.scim_id = n.member_id
-             WHERE n.group_id = @group AND (@after_key IS NULL OR (u.user_name, u.scim_id) > (@after_key, @after_id))
-             ORDER BY u.user_name, u.scim_id
-             LIMIT @limit)) x
-        ORDER BY x.user_name, x.scim_id
-        LIMIT @limit
-        """;
-
-    /// <summary>One row per user and group they hold (directly or through nested groups), plus one row (no group) for users in no group.</summary>
-    public const string AccessReview = $"""
-        SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
-               x.group_id, x.display_name, x.valid_from, x.via_ids, x.via_names
-        FROM users_at u
-        LEFT JOIN LATERAL (
-            SELECT a.group_id, g.display_name, a.valid_from, a.via_ids, a.via_names
-            FROM ({AccessOfUser}) a JOIN groups_at g ON g.scim_id = a.group_id) x ON true
-        -- The first, redundant condition lets the (connection_id, user_name, scim_id) index start at the cursor.
-        WHERE (@after_key IS NULL OR (u.user_name, u.scim_id) >= (@after_key, @after_id))
-          AND (@after_key IS NULL OR (u.user_name, u.scim_id, COALESCE(x.group_id, '')) > (@after_key, @after_id, @after_group))
-        ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
-        LIMIT @limit
-        """;
+            SELECT n.{other}, n.valid_from, n.via_ids, n.via_names
+            FROM nested_access_at n WHERE n.{key} = {value}
+            """;
+    }
 
     /// <summary>Whether any group of the snapshot holds another group.</summary>
     public const string HasNesting = "SELECT EXISTS (SELECT 1 FROM nested_at)";
-
-    /// <summary>
-    /// The whole review sheet, for the CSV: the rows and order of <see cref="AccessReview"/>, joined set-wise (one pass
-    /// over the memberships, which PostgreSQL may split across workers) instead of one user at a time, which suits a
-    /// page but not 500,000 rows. A directory without nesting takes the direct memberships alone: a recursive CTE in
-    /// the plan would keep PostgreSQL from running it in parallel.
-    /// </summary>
-    public const string AccessReviewSheet = $"""
-        SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
-               x.group_id, x.display_name, x.valid_from, x.via_ids, x.via_names
-        FROM users_at u
-        LEFT JOIN (SELECT a.member_id, a.group_id, g.display_name, a.valid_from, a.via_ids, a.via_names
-                   FROM access_at a JOIN groups_at g ON g.scim_id = a.group_id) x ON x.member_id = u.scim_id
-        ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
-        """;
-
-    /// <summary><see cref="AccessReviewSheet"/> for a snapshot in which no group holds another.</summary>
-    public const string AccessReviewSheetDirect = $"""
-        SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
-               x.group_id, x.display_name, x.valid_from, NULL::text[], NULL::text[]
-        FROM users_at u
-        LEFT JOIN (SELECT m.member_id, m.group_id, g.display_name, m.valid_from
-                   FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id
-                   WHERE m.member_type = 'User') x ON x.member_id = u.scim_id
-        ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
-        """;
-
-    public const string Changes = """
-        SELECT e.id, e.occurred_at, e.sync_run_id, e.kind, e.subject_id, e.subject_name, e.group_id, e.group_name,
-               e.before::text, e.after::text
-        FROM change_events e
-        WHERE e.connection_id = @c
-          AND (@since IS NULL OR e.occurred_at >= @since) AND (@until IS NULL OR e.occurred_at < @until)
-          AND (@kind IS NULL OR e.kind = @kind)
-          AND (@subject IS NULL OR (e.subject_id = @subject AND (e.kind LIKE 'user%' OR e.kind LIKE 'membership%')))
-          AND (@after_at IS NULL OR (e.occurred_at, e.id) < (@after_at, @after_event))
-        ORDER BY e.occurred_at DESC, e.id DESC
-        LIMIT @limit
-        """;
-
-    public const string SummaryCounts = $"""
-        SELECT
-            (SELECT COALESCE(jsonb_object_agg(s.status, s.n), jsonb_build_object())::text FROM (
-                SELECT lower({Status}) AS status, count(*)::int AS n FROM users_at u WHERE u.removed_at IS NULL GROUP BY 1) s),
-            (SELECT count(*)::int FROM directory_users d WHERE d.connection_id = @c AND d.removed_at IS NOT NULL),
-            (SELECT count(*)::int FROM groups_at),
-            (SELECT count(*)::int FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id JOIN users_at u ON u.scim_id = m.member_id
-             WHERE m.member_type = 'User')
-            + (SELECT count(*)::int FROM nested_access_at n JOIN groups_at g ON g.scim_id = n.group_id JOIN users_at u ON u.scim_id = n.member_id),
-            (SELECT count(*)::int FROM change_events e WHERE e.connection_id = @c AND e.kind = 'user_added' AND e.occurred_at >= @since),
-            (SELECT count(*)::int FROM change_events e WHERE e.connection_id = @c AND e.kind = 'user_removed' AND e.occurred_at >= @since)
-        """;
-
-    /// <summary>
-    /// 1Password's built-in privileged groups, by name (the bridge exposes them under these names), with their members
-    /// as a JSON array of {id, userName, viaIds, viaNames}.
-    /// </summary>
-    public const string PrivilegedMembers = $"""
-        SELECT g.scim_id, g.display_name,
-               COALESCE(jsonb_agg(jsonb_build_object('id', p.member_id, 'userName', p.user_name, 'viaIds', p.via_ids, 'viaNames', p.via_names)
-                                  ORDER BY p.user_name, p.member_id) FILTER (WHERE p.member_id IS NOT NULL), '[]')::text
-        FROM groups_at g
-        LEFT JOIN LATERAL (
-            SELECT a.member_id, u.user_name, a.via_ids, a.via_names
-            FROM ({AccessOfGroup}) a JOIN users_at u ON u.scim_id = a.member_id) p ON true
-        WHERE lower(g.display_name) IN ('owners', 'administrators')
-        GROUP BY g.scim_id, g.display_name
-        ORDER BY g.display_name, g.scim_id
-        """;
-
-    public const string InactiveWithMemberships = $"""
-        SELECT u.scim_id, u.user_name, {Status} AS status, array_agg(g.display_name ORDER BY g.display_name, g.scim_id), count(*) OVER ()::int
-        FROM users_at u
-        JOIN LATERAL ({AccessOfUser}) m ON true
-        JOIN groups_at g ON g.scim_id = m.group_id
-        WHERE u.removed_at IS NULL AND lower({Status}) <> 'active'
-        GROUP BY u.scim_id, u.user_name, u.state, u.active
-        ORDER BY u.user_name, u.scim_id
-        LIMIT 100
-        """;
 }

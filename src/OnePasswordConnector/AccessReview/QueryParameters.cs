@@ -115,6 +115,24 @@ internal sealed partial class QueryParameters
         return null;
     }
 
+    /// <summary>Reads a change-feed cursor: the event's instant and id, newest first.</summary>
+    public (DateTimeOffset At, long Id)? ChangeCursor(string? cursor)
+    {
+        if (Cursor(cursor, "changes", 2) is not { } after)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(after[0], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var at)
+            && long.TryParse(after[1], CultureInfo.InvariantCulture, out var id))
+        {
+            return (at, id);
+        }
+
+        Errors["cursor"] = ["The cursor is not one this list gave out."];
+        return null;
+    }
+
     public static string EncodeCursor(string kind, params string[] keys) =>
         Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes<string[]>([kind, .. keys]));
 

@@ -1,0 +1,108 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using OnePasswordConnector.Scim;
+
+namespace OnePasswordConnector.AccessReview;
+
+internal sealed partial class AccessReviewQueries
+{
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    public async Task<PageResponse<AccessReviewRow>> ReviewPageAsync(Scope scope, string[]? after, int take, CancellationToken cancellationToken)
+    {
+        await using var connection = await data.OpenConnectionAsync(cancellationToken);
+        await using var command = SnapshotCommand(connection, AccessReviewSql.AccessReview, scope);
+        command.Add("after_key", NpgsqlDbType.Text, after?[0]);
+        command.Add("after_id", NpgsqlDbType.Text, after?[1]);
+        command.Add("after_group", NpgsqlDbType.Text, after?[2]);
+        command.Add("limit", NpgsqlDbType.Integer, take + 1);
+        return await PageAsync(scope, command, take, Rows.ReviewRow,
+            last => QueryParameters.EncodeCursor("access-review", last.UserName, last.UserId, last.GroupId ?? ""), row => row, cancellationToken);
+    }
+
+    /// <summary>
+    /// The whole review sheet in the order of its pages, read as the database returns it. A snapshot without nesting
+    /// takes the direct-only query, which PostgreSQL may run in parallel.
+    /// </summary>
+    public async IAsyncEnumerable<AccessReviewRow> SheetAsync(Scope scope, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        bool nesting;
+        await using (var connection = await data.OpenConnectionAsync(cancellationToken))
+        await using (var command = SnapshotCommand(connection, AccessReviewSql.HasNesting, scope))
+        {
+            nesting = await command.ExecuteScalarAsync(cancellationToken) is true;
+        }
+
+        await using var sheetConnection = await data.OpenConnectionAsync(cancellationToken);
+        await using var sheet = SnapshotCommand(sheetConnection, nesting ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect, scope);
+        await using var reader = await sheet.ExecuteReaderAsync(cancellationToken);
+        var columns = new NamedColumns(reader);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return Rows.ReviewRow(columns);
+        }
+    }
+
+    /// <summary>The red flags, with users added and removed counted from <paramref name="since"/>.</summary>
+    public async Task<SummaryResponse> SummaryAsync(Scope scope, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await data.OpenConnectionAsync(cancellationToken);
+        Dictionary<string, int> byStatus;
+        int removed, groups, memberships, added, left;
+        await using (var command = SnapshotCommand(connection, AccessReviewSql.SummaryCounts, scope))
+        {
+            command.Add("since", NpgsqlDbType.TimestampTz, since);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var c = new NamedColumns(reader);
+            byStatus = JsonSerializer.Deserialize<Dictionary<string, int>>(c.String("users_by_status")) ?? [];
+            (removed, groups, memberships) = (c.Value<int>("removed_users"), c.Value<int>("groups"), c.Value<int>("memberships"));
+            (added, left) = (c.Value<int>("users_added"), c.Value<int>("users_removed"));
+        }
+
+        var privileged = await PrivilegedGroupsAsync(connection, scope, cancellationToken);
+        var inactive = await InactiveMembersAsync(connection, scope, cancellationToken);
+        var lastSync = scope.Connection.LastSuccessfulSyncAt;
+        return new SummaryResponse(byStatus, removed, groups, memberships, privileged, inactive, since, added, left, lastSync,
+            lastSync is { } last ? Math.Round((now - last).TotalHours, 2) : null);
+    }
+
+    private static async Task<List<PrivilegedGroupResponse>> PrivilegedGroupsAsync(
+        NpgsqlConnection connection, Scope scope, CancellationToken cancellationToken)
+    {
+        var privileged = new List<PrivilegedGroupResponse>();
+        await using var command = SnapshotCommand(connection, AccessReviewSql.PrivilegedMembers, scope);
+        command.Add("privileged", NpgsqlDbType.Array | NpgsqlDbType.Text, PrivilegedGroups.LowerCaseNames);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var c = new NamedColumns(reader);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var members = JsonSerializer.Deserialize<MemberJson[]>(c.String("members"), Web) ?? [];
+            privileged.Add(new PrivilegedGroupResponse(c.String("scim_id"), c.String("display_name"), members.Select(m => m.UserName).ToArray(),
+                members.Select(m => new PrivilegedMemberResponse(m.Id, m.UserName, Chains.Of(m.ViaIds, m.ViaNames))).ToArray()));
+        }
+
+        return privileged;
+    }
+
+    private static async Task<InactiveMembersResponse> InactiveMembersAsync(NpgsqlConnection connection, Scope scope, CancellationToken cancellationToken)
+    {
+        var inactive = new List<InactiveMemberResponse>();
+        var count = 0;
+        await using var command = SnapshotCommand(connection, AccessReviewSql.InactiveWithMemberships, scope);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var c = new NamedColumns(reader);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            inactive.Add(new InactiveMemberResponse(c.String("scim_id"), c.String("user_name"), c.String("status"), c.Value<string[]>("groups")));
+            count = c.Value<int>("total");
+        }
+
+        return new InactiveMembersResponse(count, inactive);
+    }
+
+    /// <summary>A privileged group's member as the SQL's JSON aggregate spells it (AccessReviewSql.PrivilegedMembers).</summary>
+    private sealed record MemberJson(string Id, string UserName, string[]? ViaIds, string[]? ViaNames);
+}
