@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OnePasswordConnector.Persistence;
 
 namespace OnePasswordConnector.Sync;
 
@@ -42,7 +43,7 @@ internal sealed class SyncCoordinator(
     /// <summary>Claims the connection and opens a run; null when a sync of it is already running anywhere.</summary>
     public async Task<Guid?> TryStartAsync(Guid connectionId, SyncTrigger trigger, CancellationToken cancellationToken)
     {
-        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         var started = await ClaimAndOpenAsync(now, trigger, async (session, transaction) =>
         {
             await using var claim = new NpgsqlCommand(SyncSql.ClaimOne, session, transaction);
@@ -62,7 +63,7 @@ internal sealed class SyncCoordinator(
     /// </summary>
     public async Task<IReadOnlyList<Guid>> StartDueAsync(int slots, int perTenant, CancellationToken cancellationToken)
     {
-        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         var busy = RunningPerTenant();
         return await ClaimAndOpenAsync(now, SyncTrigger.Scheduled, async (session, transaction) =>
         {
@@ -99,7 +100,7 @@ internal sealed class SyncCoordinator(
     public async Task<int> AbandonExpiredAsync(CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand(SyncSql.AbandonExpired);
-        command.Parameters.AddWithValue("t", SyncRunner.Microseconds(time.GetUtcNow()));
+        command.Parameters.AddWithValue("t", PostgresTime.Microseconds(time.GetUtcNow()));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var count = 0;
         while (await reader.ReadAsync(cancellationToken))
@@ -218,7 +219,7 @@ internal sealed class SyncCoordinator(
 
         await using var purge = new NpgsqlCommand(SyncSql.PurgeDeleted, session, transaction);
         purge.Parameters.Add(new NpgsqlParameter("c", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)connectionId ?? DBNull.Value });
-        purge.Parameters.AddWithValue("t", SyncRunner.Microseconds(time.GetUtcNow()));
+        purge.Parameters.AddWithValue("t", PostgresTime.Microseconds(time.GetUtcNow()));
         var purged = new List<(Guid, string)>();
         await using (var reader = await purge.ExecuteReaderAsync(cancellationToken))
         {

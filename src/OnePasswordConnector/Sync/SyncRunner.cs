@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using OnePasswordConnector.Connections;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
 
 namespace OnePasswordConnector.Sync;
@@ -156,7 +157,7 @@ internal sealed class SyncRunner(
             }
 
             await FailAsync(runId, connection, SyncRunStatus.Failed, message, failure, progress, report);
-            var reason = failure is { } f ? ConnectionsApi.FailureCode(f)! : ex is NpgsqlException ? "database" : "internal";
+            var reason = failure is { } f ? BridgeFailures.Code(f)! : ex is NpgsqlException ? "database" : "internal";
             metrics.Failed(reason, time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Failed;
         }
@@ -180,7 +181,7 @@ internal sealed class SyncRunner(
         NpgsqlConnection session, Guid runId, ConnectionSnapshot connection, StageCounts counts, SyncProgress progress,
         BridgeReport report, CancellationToken cancellationToken)
     {
-        var now = Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         await using (var run = Parameters(new NpgsqlCommand(SyncSql.CompleteRun, session), runId, connection))
         {
             run.Parameters.AddWithValue("finished", now);
@@ -272,7 +273,7 @@ internal sealed class SyncRunner(
     private async Task FailAsync(Guid runId, ConnectionSnapshot connection, SyncRunStatus status, string error, BridgeFailure? failure,
         SyncProgress progress, BridgeReport report, bool cancelRequested = false)
     {
-        var now = Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         var unauthorized = failure == BridgeFailure.Unauthorized;
         var connectionStatus = status == SyncRunStatus.Cancelled
             ? (connection.Status == ConnectionStatus.Pending ? "pending" : connection.Status.ToString().ToLowerInvariant())
@@ -454,7 +455,7 @@ internal sealed class SyncRunner(
     {
         await using var command = db.CreateCommand(SyncSql.FailRunEarly);
         command.Parameters.AddWithValue("r", runId);
-        command.Parameters.AddWithValue("t", Microseconds(time.GetUtcNow()));
+        command.Parameters.AddWithValue("t", PostgresTime.Microseconds(time.GetUtcNow()));
         command.Parameters.AddWithValue("error", error);
         await command.ExecuteNonQueryAsync(CancellationToken.None);
     });
@@ -520,9 +521,6 @@ internal sealed class SyncRunner(
 
     private const string InternalError =
         "The sync stopped on an internal error of the connector, so nothing was changed. Give this run's id to the connector's operator, whose log has the details.";
-
-    /// <summary>PostgreSQL keeps microseconds; rounding first makes the stored instant equal the one in memory.</summary>
-    internal static DateTimeOffset Microseconds(DateTimeOffset value) => new(value.UtcTicks - (value.UtcTicks % 10), TimeSpan.Zero);
 
     private sealed record ConnectionSnapshot(
         Guid Id, string ScimBaseUrl, string ProtectedToken, DateTimeOffset? LastSuccessfulSyncAt, int SyncIntervalMinutes,

@@ -131,7 +131,7 @@ internal static class SyncsApi
         CancellationToken cancellationToken)
     {
         var runs = db.SyncRuns.Where(r => r.Id == runId && r.ConnectionId == connectionId);
-        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         var requested = await runs.Where(r => r.Status == SyncRunStatus.Running && r.CancelRequestedAt == null).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.CancelRequestedAt, now)
             .SetProperty(r => r.CancelReason, SyncCoordinator.CancelledByAdministratorReason), cancellationToken);
