@@ -1,4 +1,4 @@
-namespace OnePasswordConnector.Sync;
+namespace OnePasswordConnector.Persistence;
 
 // The directory as last synced ("current" tables) plus closed periods of earlier states ("history" tables).
 // A row's current state is valid from ValidFrom until RemovedAt (or now); a change moves the old state into
@@ -119,22 +119,4 @@ internal sealed class ChangeEvent
     public string? GroupName { get; set; }
     public string? Before { get; set; }
     public string? After { get; set; }
-}
-
-/// <summary>What a bridge said about itself at one sync or probe: the provisioning status.</summary>
-internal sealed class ProvisioningReport
-{
-    public Guid Id { get; set; }
-    public Guid ConnectionId { get; set; }
-    public Guid? SyncRunId { get; set; }
-    public DateTimeOffset RecordedAt { get; set; }
-    public bool Reachable { get; set; }
-    public bool? TokenAccepted { get; set; }
-    public string? BridgeVersion { get; set; }
-    public string? BridgeBuild { get; set; }
-    public string? HealthReports { get; set; }
-    public string? ServiceProviderConfig { get; set; }
-    public string[] PrivilegedGroups { get; set; } = [];
-    public required string Verdict { get; set; }
-    public string? Error { get; set; }
 }
