@@ -46,7 +46,7 @@ internal sealed class SyncCoordinator(
         var now = PostgresTime.Microseconds(time.GetUtcNow());
         var started = await ClaimAndOpenAsync(now, trigger, async (session, transaction) =>
         {
-            await using var claim = new NpgsqlCommand(SyncSql.ClaimOne, session, transaction);
+            await using var claim = new NpgsqlCommand(LeaseSql.ClaimOne, session, transaction);
             claim.Parameters.AddWithValue("owner", Owner);
             claim.Parameters.AddWithValue("expires", now.AddSeconds(options.Value.LeaseSeconds));
             claim.Parameters.AddWithValue("c", connectionId);
@@ -68,7 +68,7 @@ internal sealed class SyncCoordinator(
         return await ClaimAndOpenAsync(now, SyncTrigger.Scheduled, async (session, transaction) =>
         {
             List<(Guid, string)> due;
-            await using (var select = new NpgsqlCommand(SyncSql.LockDue, session, transaction))
+            await using (var select = new NpgsqlCommand(LeaseSql.LockDue, session, transaction))
             {
                 select.Parameters.AddWithValue("t", now);
                 select.Parameters.AddWithValue("slots", slots);
@@ -80,7 +80,7 @@ internal sealed class SyncCoordinator(
 
             if (due.Count > 0)
             {
-                await using var claim = new NpgsqlCommand(SyncSql.ClaimLocked, session, transaction);
+                await using var claim = new NpgsqlCommand(LeaseSql.ClaimLocked, session, transaction);
                 claim.Parameters.AddWithValue("ids", due.Select(d => d.Item1).ToArray());
                 claim.Parameters.AddWithValue("owner", Owner);
                 claim.Parameters.AddWithValue("expires", now.AddSeconds(options.Value.LeaseSeconds));
@@ -99,7 +99,7 @@ internal sealed class SyncCoordinator(
     /// <summary>Marks runs abandoned whose holder's lease expired, and makes their connections due again.</summary>
     public async Task<int> AbandonExpiredAsync(CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand(SyncSql.AbandonExpired);
+        await using var command = db.CreateCommand(LeaseSql.AbandonExpired);
         command.Parameters.AddWithValue("t", PostgresTime.Microseconds(time.GetUtcNow()));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var count = 0;
@@ -128,7 +128,7 @@ internal sealed class SyncCoordinator(
             foreach (var (connectionId, tenantId) in await claim(session, transaction))
             {
                 var runId = Guid.CreateVersion7(now);
-                await using var open = new NpgsqlCommand(SyncSql.OpenRun, session, transaction);
+                await using var open = new NpgsqlCommand(LeaseSql.OpenRun, session, transaction);
                 open.Parameters.AddWithValue("r", runId);
                 open.Parameters.AddWithValue("c", connectionId);
                 open.Parameters.AddWithValue("t", now);
@@ -217,7 +217,7 @@ internal sealed class SyncCoordinator(
             await timeout.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using var purge = new NpgsqlCommand(SyncSql.PurgeDeleted, session, transaction);
+        await using var purge = new NpgsqlCommand(LeaseSql.PurgeDeleted, session, transaction);
         purge.Parameters.Add(new NpgsqlParameter("c", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)connectionId ?? DBNull.Value });
         purge.Parameters.AddWithValue("t", PostgresTime.Microseconds(time.GetUtcNow()));
         var purged = new List<(Guid, string)>();
@@ -264,7 +264,7 @@ internal sealed class SyncCoordinator(
                     continue;
                 }
 
-                await using var command = db.CreateCommand(SyncSql.CancelRequested);
+                await using var command = db.CreateCommand(LeaseSql.CancelRequested);
                 command.Parameters.AddWithValue("ids", ids);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
@@ -311,7 +311,7 @@ internal sealed class SyncCoordinator(
                 await Task.Delay(every, time, lease.Token);
                 try
                 {
-                    await using var renew = db.CreateCommand(SyncSql.RenewLease);
+                    await using var renew = db.CreateCommand(LeaseSql.RenewLease);
                     renew.Parameters.AddWithValue("expires", time.GetUtcNow().AddSeconds(options.Value.LeaseSeconds));
                     renew.Parameters.AddWithValue("c", connectionId);
                     renew.Parameters.AddWithValue("owner", Owner);
@@ -338,7 +338,7 @@ internal sealed class SyncCoordinator(
     {
         try
         {
-            await using var release = db.CreateCommand(SyncSql.ReleaseLease);
+            await using var release = db.CreateCommand(LeaseSql.ReleaseLease);
             release.Parameters.AddWithValue("c", connectionId);
             release.Parameters.AddWithValue("owner", Owner);
             await release.ExecuteNonQueryAsync(CancellationToken.None);

@@ -11,6 +11,7 @@ internal static class SyncSetup
         services.TryAddSingleton<IJitterSource, SharedRandomJitter>();
         services.AddSingleton<SyncScheduleCalculator>();
         services.AddSingleton<SyncMetrics>();
+        services.AddSingleton<SyncRunStore>();
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncCoordinator>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncCoordinator>());

@@ -177,8 +177,8 @@ internal static class SyncsApi
     internal static SyncRunResponse ToResponse(SyncRun r) => new(
         r.Id, r.ConnectionId, r.Trigger.ToString().ToLowerInvariant(), r.Status.ToString().ToLowerInvariant(), r.StartedAt, r.FinishedAt,
         new SyncProgressResponse(r.PagesRead, r.ResourcesRead),
-        new SyncCountsResponse(r.UsersSeen, r.UsersAdded, r.UsersChanged, r.UsersRemoved),
-        new SyncCountsResponse(r.GroupsSeen, r.GroupsAdded, r.GroupsChanged, r.GroupsRemoved),
-        new SyncCountsResponse(r.MembershipsSeen, r.MembershipsAdded, 0, r.MembershipsRemoved),
-        r.ChangeEvents, r.Error, r.WarningCount, SyncWarnings.FromJson(r.Warnings));
+        new SyncCountsResponse(r.Counts.UsersSeen, r.Counts.UsersAdded, r.Counts.UsersChanged, r.Counts.UsersRemoved),
+        new SyncCountsResponse(r.Counts.GroupsSeen, r.Counts.GroupsAdded, r.Counts.GroupsChanged, r.Counts.GroupsRemoved),
+        new SyncCountsResponse(r.Counts.MembershipsSeen, r.Counts.MembershipsAdded, 0, r.Counts.MembershipsRemoved),
+        r.Counts.ChangeEvents, r.Error, r.WarningCount, SyncWarnings.FromJson(r.Warnings));
 }
