@@ -15,6 +15,7 @@ namespace OnePasswordConnector.Sync;
 internal sealed class SyncCoordinator(
     NpgsqlDataSource db,
     SyncRunner runner,
+    SyncLeases leases,
     SyncMetrics metrics,
     IOptions<SyncOptions> options,
     TimeProvider time,
@@ -97,21 +98,7 @@ internal sealed class SyncCoordinator(
     }
 
     /// <summary>Marks runs abandoned whose holder's lease expired, and makes their connections due again.</summary>
-    public async Task<int> AbandonExpiredAsync(CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand(LeaseSql.AbandonExpired);
-        command.Parameters.AddWithValue("t", PostgresTime.Microseconds(time.GetUtcNow()));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var count = 0;
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            count++;
-            logger.LogWarning("Abandoned sync {RunId} of connection {ConnectionId}: its replica's lease expired; the connection is due again",
-                reader.GetGuid(0), reader.GetGuid(1));
-        }
-
-        return count;
-    }
+    public Task<int> AbandonExpiredAsync(CancellationToken cancellationToken) => leases.AbandonExpiredAsync(cancellationToken);
 
     /// <summary>
     /// One mechanism for manual and scheduled starts: <paramref name="claim"/> takes leases inside the transaction that
@@ -175,7 +162,7 @@ internal sealed class SyncCoordinator(
 
     private async Task RunAsync(Guid runId, Guid connectionId, CancellationTokenSource lease)
     {
-        var renewing = RenewLeaseAsync(connectionId, lease);
+        var renewing = leases.RenewWhileRunningAsync(connectionId, Owner, lease);
         try
         {
             await runner.RunAsync(runId, connectionId, lease.Token);
@@ -188,8 +175,8 @@ internal sealed class SyncCoordinator(
         {
             await lease.CancelAsync();
             await renewing;
-            await ReleaseAsync(connectionId);
-            await PurgeAfterRunAsync(connectionId);
+            await leases.ReleaseAsync(connectionId, Owner);
+            await leases.PurgeAfterRunAsync(connectionId);
             running.TryRemove(runId, out _);
             lease.Dispose();
         }
@@ -208,47 +195,8 @@ internal sealed class SyncCoordinator(
     /// Purges deleted connections that no sync holds (<paramref name="connectionId"/>, or every one when null) and
     /// returns how many went.
     /// </summary>
-    public async Task<int> PurgeDeletedAsync(Guid? connectionId, CancellationToken cancellationToken)
-    {
-        await using var session = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await session.BeginTransactionAsync(cancellationToken);
-        await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '2s'", session, transaction))
-        {
-            await timeout.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var purge = new NpgsqlCommand(LeaseSql.PurgeDeleted, session, transaction);
-        purge.Parameters.Add(new NpgsqlParameter("c", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)connectionId ?? DBNull.Value });
-        purge.Parameters.AddWithValue("t", PostgresTime.Microseconds(time.GetUtcNow()));
-        var purged = new List<(Guid, string)>();
-        await using (var reader = await purge.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                purged.Add((reader.GetGuid(0), reader.GetString(1)));
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        foreach (var (id, tenantId) in purged)
-        {
-            logger.LogInformation("Purged deleted connection {ConnectionId} of tenant {TenantId} and its synced data", id, tenantId);
-        }
-
-        return purged.Count;
-    }
-
-    private async Task PurgeAfterRunAsync(Guid connectionId)
-    {
-        try
-        {
-            await PurgeDeletedAsync(connectionId, CancellationToken.None);
-        }
-        catch (NpgsqlException ex)
-        {
-            logger.LogWarning("Could not purge connection {ConnectionId} after its sync; the scheduler's sweep will: {Error}", connectionId, ex.Message);
-        }
-    }
+    public Task<int> PurgeDeletedAsync(Guid? connectionId, CancellationToken cancellationToken) =>
+        leases.PurgeDeletedAsync(connectionId, cancellationToken);
 
     /// <summary>Stops this replica's runs that an admin cancelled or whose connection was deleted, on any replica.</summary>
     private async Task WatchCancellationsAsync(CancellationToken cancellationToken)
@@ -297,55 +245,6 @@ internal sealed class SyncCoordinator(
         catch (ObjectDisposedException)
         {
             // The run ended meanwhile.
-        }
-    }
-
-    /// <summary>Renews the lease while the sync runs; if it was lost (another replica took over), the sync stops.</summary>
-    private async Task RenewLeaseAsync(Guid connectionId, CancellationTokenSource lease)
-    {
-        var every = TimeSpan.FromSeconds(Math.Max(1, options.Value.LeaseSeconds / 3));
-        try
-        {
-            while (!lease.IsCancellationRequested)
-            {
-                await Task.Delay(every, time, lease.Token);
-                try
-                {
-                    await using var renew = db.CreateCommand(LeaseSql.RenewLease);
-                    renew.Parameters.AddWithValue("expires", time.GetUtcNow().AddSeconds(options.Value.LeaseSeconds));
-                    renew.Parameters.AddWithValue("c", connectionId);
-                    renew.Parameters.AddWithValue("owner", Owner);
-                    if (await renew.ExecuteNonQueryAsync(lease.Token) == 0)
-                    {
-                        logger.LogWarning("Lost the lease on connection {ConnectionId}; stopping its sync", connectionId);
-                        await lease.CancelAsync();
-                    }
-                }
-                catch (NpgsqlException ex)
-                {
-                    // Keep trying: giving up would let the lease expire under a running sync and another replica
-                    // start a second one.
-                    logger.LogWarning("Could not renew the lease on connection {ConnectionId} this time: {Error}", connectionId, ex.Message);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task ReleaseAsync(Guid connectionId)
-    {
-        try
-        {
-            await using var release = db.CreateCommand(LeaseSql.ReleaseLease);
-            release.Parameters.AddWithValue("c", connectionId);
-            release.Parameters.AddWithValue("owner", Owner);
-            await release.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-        catch (NpgsqlException ex)
-        {
-            logger.LogWarning("Could not release the lease on connection {ConnectionId}; it expires on its own: {Error}", connectionId, ex.Message);
         }
     }
 

@@ -13,6 +13,7 @@ internal static class SyncSetup
         services.AddSingleton<SyncMetrics>();
         services.AddSingleton<SyncRunStore>();
         services.AddSingleton<SyncRunner>();
+        services.AddSingleton<SyncLeases>();
         services.AddSingleton<SyncCoordinator>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncCoordinator>());
         return services;
