@@ -29,10 +29,7 @@ internal static class GroupRows
         await writer.WriteAsync(group.Id, NpgsqlDbType.Text, cancellationToken);
         await writer.WriteAsync(group.DisplayName, NpgsqlDbType.Text, cancellationToken);
         await writer.WriteNullableAsync(group.ExternalId, cancellationToken);
-        await writer.WriteNullableAsync(group.Created, cancellationToken);
-        await writer.WriteNullableAsync(group.LastModified, cancellationToken);
-        await writer.WriteAsync(group.Raw, NpgsqlDbType.Jsonb, cancellationToken);
-        await writer.WriteAsync(group.Hash, NpgsqlDbType.Bytea, cancellationToken);
+        await writer.WriteResourceAsync(group.Created, group.LastModified, group.Raw, group.Hash, cancellationToken);
         if (membersHash is null)
         {
             await writer.WriteNullAsync(cancellationToken);

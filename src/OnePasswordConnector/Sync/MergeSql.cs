@@ -31,7 +31,14 @@ internal static class MergeSql
     /// <summary>After a baseline, the next sync's diff is planned on real row counts.</summary>
     public const string AnalyzeDirectory = "ANALYZE directory_users; ANALYZE directory_groups; ANALYZE memberships;";
 
-    public const string MergeUsers = """
+    /// <summary>A merge's result: how many rows of the diff were added and changed, and how many went.</summary>
+    private static string Counts(string diff, string removedKind) => $"""
+        SELECT count(*) FILTER (WHERE is_new OR was_removed)::int, count(*) FILTER (WHERE NOT is_new AND NOT was_removed)::int,
+            (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r AND kind = '{removedKind}')
+        FROM {diff};
+        """;
+
+    public static readonly string MergeUsers = $"""
         CREATE TEMP TABLE user_diff ON COMMIT DROP AS
         SELECT s.*, u.scim_id IS NULL AS is_new, u.removed_at IS NOT NULL AS was_removed, u.external_id AS old_external_id,
                u.user_name AS old_user_name, u.display_name AS old_display_name, u.formatted_name AS old_formatted_name,
@@ -113,12 +120,10 @@ internal static class MergeSql
             jsonb_build_object('userName', user_name, 'displayName', display_name, 'active', active), NULL
         FROM gone;
 
-        SELECT count(*) FILTER (WHERE is_new OR was_removed)::int, count(*) FILTER (WHERE NOT is_new AND NOT was_removed)::int,
-            (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r AND kind = 'user_removed')
-        FROM user_diff;
+        {Counts("user_diff", "user_removed")}
         """;
 
-    public const string MergeGroups = """
+    public static readonly string MergeGroups = $"""
         CREATE TEMP TABLE group_diff ON COMMIT DROP AS
         SELECT s.*, g.scim_id IS NULL AS is_new, g.removed_at IS NOT NULL AS was_removed, g.display_name AS old_display_name,
                g.external_id AS old_external_id
@@ -176,9 +181,7 @@ internal static class MergeSql
         SELECT @c, @r, @t, 'group_removed', scim_id, display_name, scim_id, display_name, jsonb_build_object('displayName', display_name), NULL
         FROM gone;
 
-        SELECT count(*) FILTER (WHERE is_new OR was_removed)::int, count(*) FILTER (WHERE NOT is_new AND NOT was_removed)::int,
-            (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r AND kind = 'group_removed')
-        FROM group_diff;
+        {Counts("group_diff", "group_removed")}
         """;
 
     /// <summary>

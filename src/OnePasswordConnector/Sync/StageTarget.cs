@@ -43,4 +43,15 @@ internal static class BinaryImporterExtensions
 
     public static Task WriteNullableAsync(this NpgsqlBinaryImporter writer, DateTimeOffset? value, CancellationToken cancellationToken) =>
         value is { } v ? writer.WriteAsync(v.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken) : writer.WriteNullAsync(cancellationToken);
+
+    /// <summary>The columns every user and group row ends with: SCIM metadata, the resource as sent, its content hash.</summary>
+    public static async Task WriteResourceAsync<TRaw>(
+        this NpgsqlBinaryImporter writer, DateTimeOffset? created, DateTimeOffset? lastModified, TRaw raw, byte[] hash,
+        CancellationToken cancellationToken)
+    {
+        await writer.WriteNullableAsync(created, cancellationToken);
+        await writer.WriteNullableAsync(lastModified, cancellationToken);
+        await writer.WriteAsync(raw, NpgsqlDbType.Jsonb, cancellationToken);
+        await writer.WriteAsync(hash, NpgsqlDbType.Bytea, cancellationToken);
+    }
 }

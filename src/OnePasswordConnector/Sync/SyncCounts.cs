@@ -11,6 +11,11 @@ namespace OnePasswordConnector.Sync;
 /// </summary>
 internal sealed class SyncCounts
 {
+    // Read once: every int property is a counter, stored in the column its snake_case name gives (users_seen, ...).
+    private static readonly PropertyInfo[] Counters = typeof(SyncCounts).GetProperties().Where(p => p.PropertyType == typeof(int)).ToArray();
+
+    private static readonly string[] CounterColumns = Counters.Select(p => Column(p.Name)).ToArray();
+
     public int UsersSeen { get; set; }
     public int UsersAdded { get; set; }
     public int UsersChanged { get; set; }
@@ -24,13 +29,8 @@ internal sealed class SyncCounts
     public int MembershipsRemoved { get; set; }
     public int ChangeEvents { get; set; }
 
-    // Read once: every int property is a counter, stored in the column its snake_case name gives (users_seen, ...).
-    private static readonly PropertyInfo[] Counters = typeof(SyncCounts).GetProperties().Where(p => p.PropertyType == typeof(int)).ToArray();
-
     /// <summary>The column a counter is stored in, which is also its SQL parameter's name: UsersSeen is users_seen.</summary>
     public static string Column(string property) => JsonNamingPolicy.SnakeCaseLower.ConvertName(property);
-
-    private static readonly string[] CounterColumns = Counters.Select(p => Column(p.Name)).ToArray();
 
     /// <summary><c>users_seen, ...</c>: every counter's column, for an INSERT into sync_runs.</summary>
     public static string Columns { get; } = string.Join(", ", CounterColumns);

@@ -193,31 +193,23 @@ internal sealed class SyncRunStore(NpgsqlDataSource db, SyncScheduleCalculator s
     }
 
     /// <summary>Why the run was asked to stop (an admin, or its connection's DELETE); null when nobody asked.</summary>
-    public async Task<string?> CancelReasonAsync(Guid runId)
+    public async Task<string?> CancelReasonAsync(Guid runId) => await ScalarAsync(RunSql.CancelReason, "r", runId) as string;
+
+    /// <summary>Whether the connection is deleted or gone; false when the database cannot say.</summary>
+    public async Task<bool> ConnectionDeletedAsync(Guid connectionId) => await ScalarAsync(RunSql.ConnectionDeleted, "c", connectionId) is true;
+
+    /// <summary>A question asked while the run ends, whatever stopped it: null when the database cannot answer.</summary>
+    private async Task<object?> ScalarAsync(string sql, string parameter, Guid id)
     {
         try
         {
-            await using var command = db.CreateCommand(RunSql.CancelReason);
-            command.Parameters.AddWithValue("r", runId);
-            return await command.ExecuteScalarAsync(CancellationToken.None) as string;
+            await using var command = db.CreateCommand(sql);
+            command.Parameters.AddWithValue(parameter, id);
+            return await command.ExecuteScalarAsync(CancellationToken.None);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
             return null;
-        }
-    }
-
-    public async Task<bool> ConnectionDeletedAsync(Guid connectionId)
-    {
-        try
-        {
-            await using var command = db.CreateCommand(RunSql.ConnectionDeleted);
-            command.Parameters.AddWithValue("c", connectionId);
-            return await command.ExecuteScalarAsync(CancellationToken.None) is true;
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            return false;
         }
     }
 

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 using OnePasswordConnector.Connections;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;

@@ -34,10 +34,7 @@ internal static class UserRows
         await writer.WriteAsync(user.Emails, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
         await writer.WriteAsync(user.Active, NpgsqlDbType.Boolean, cancellationToken);
         await writer.WriteNullableAsync(user.State, cancellationToken);
-        await writer.WriteNullableAsync(user.Created, cancellationToken);
-        await writer.WriteNullableAsync(user.LastModified, cancellationToken);
-        await writer.WriteAsync(user.RawUtf8, NpgsqlDbType.Jsonb, cancellationToken);
-        await writer.WriteAsync(user.Hash, NpgsqlDbType.Bytea, cancellationToken);
+        await writer.WriteResourceAsync(user.Created, user.LastModified, user.RawUtf8, user.Hash, cancellationToken);
         await target.EndRowAsync(writer, cancellationToken);
     }
 }
