@@ -242,7 +242,7 @@ internal static class ConnectionsApi
 
         connection.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(new ConnectionTestResponse(result.Succeeded, FailureCode(result.Failure), result.Detail,
+        return TypedResults.Ok(new ConnectionTestResponse(result.Succeeded, BridgeFailures.Code(result.Failure), result.Detail,
             result.LatencyMs, result.ScimBase?.AbsoluteUri.TrimEnd('/'), result.BridgeVersion, result.TotalUsers, now));
     }
 
@@ -253,7 +253,7 @@ internal static class ConnectionsApi
         // Mark, do not cascade: a running sync's open transaction holds key locks on the connection row, which a DELETE
         // would wait for and an update of non-key columns does not. The rows are purged here when no sync holds them,
         // else by the replica whose sync stops, else by the scheduler's sweep.
-        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         List<Guid> running;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
@@ -323,10 +323,7 @@ internal static class ConnectionsApi
             statusCode: StatusCodes.Status422UnprocessableEntity,
             title: "The bridge check failed",
             detail: result.Detail,
-            extensions: new Dictionary<string, object?> { ["failure"] = FailureCode(result.Failure), ["latencyMs"] = result.LatencyMs });
-
-    internal static string? FailureCode(BridgeFailure? failure) =>
-        failure is { } f ? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(f.ToString()) : null;
+            extensions: new Dictionary<string, object?> { ["failure"] = BridgeFailures.Code(result.Failure), ["latencyMs"] = result.LatencyMs });
 
     private static void ValidateName(string? name, bool required, Dictionary<string, string[]> errors)
     {

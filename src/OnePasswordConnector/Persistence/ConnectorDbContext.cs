@@ -8,7 +8,7 @@ namespace OnePasswordConnector.Persistence;
 
 /// <summary>
 /// The service's one database. EF Core owns the schema and the registry; the sync hot path writes with plain SQL
-/// (see <c>Sync/SyncSql.cs</c>). Every synced row hangs off a connection, which belongs to one tenant, and goes
+/// (see <c>Sync/StagingSql.cs</c>). Every synced row hangs off a connection, which belongs to one tenant, and goes
 /// when the connection goes (ON DELETE CASCADE).
 /// </summary>
 internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> options)
@@ -52,6 +52,13 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
             e.Property(r => r.Trigger).HasLowercaseConversion();
             e.Property(r => r.Status).HasLowercaseConversion();
             e.Property(r => r.Warnings).HasColumnType("jsonb");
+            e.ComplexProperty(r => r.Counts, counts =>
+            {
+                foreach (var counter in counts.Metadata.ComplexType.GetDeclaredProperties())
+                {
+                    counter.SetColumnName(SyncCounts.Column(counter.Name));
+                }
+            });
             e.HasOne<Connection>().WithMany().HasForeignKey(r => r.ConnectionId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(r => new { r.ConnectionId, r.StartedAt }).IsDescending(false, true);
             // At most one running sync per connection, whatever replica started it.

@@ -25,6 +25,13 @@ internal enum BridgeFailure
     InvalidResponse,
 }
 
+internal static class BridgeFailures
+{
+    /// <summary>The failure as the API and the metrics name it (<c>google_workspace_mode</c>); null for none.</summary>
+    public static string? Code(BridgeFailure? failure) =>
+        failure is { } f ? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(f.ToString()) : null;
+}
+
 /// <summary>A failed bridge call. Its message is safe to show and to log: it never contains the token.</summary>
 internal sealed class BridgeException(BridgeFailure failure, string message, int? statusCode = null, Exception? inner = null)
     : Exception(message, inner)

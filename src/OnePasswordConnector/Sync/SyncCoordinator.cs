@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OnePasswordConnector.Persistence;
 
 namespace OnePasswordConnector.Sync;
 
@@ -14,6 +15,7 @@ namespace OnePasswordConnector.Sync;
 internal sealed class SyncCoordinator(
     NpgsqlDataSource db,
     SyncRunner runner,
+    SyncLeases leases,
     SyncMetrics metrics,
     IOptions<SyncOptions> options,
     TimeProvider time,
@@ -42,10 +44,10 @@ internal sealed class SyncCoordinator(
     /// <summary>Claims the connection and opens a run; null when a sync of it is already running anywhere.</summary>
     public async Task<Guid?> TryStartAsync(Guid connectionId, SyncTrigger trigger, CancellationToken cancellationToken)
     {
-        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         var started = await ClaimAndOpenAsync(now, trigger, async (session, transaction) =>
         {
-            await using var claim = new NpgsqlCommand(SyncSql.ClaimOne, session, transaction);
+            await using var claim = new NpgsqlCommand(LeaseSql.ClaimOne, session, transaction);
             claim.Parameters.AddWithValue("owner", Owner);
             claim.Parameters.AddWithValue("expires", now.AddSeconds(options.Value.LeaseSeconds));
             claim.Parameters.AddWithValue("c", connectionId);
@@ -62,12 +64,12 @@ internal sealed class SyncCoordinator(
     /// </summary>
     public async Task<IReadOnlyList<Guid>> StartDueAsync(int slots, int perTenant, CancellationToken cancellationToken)
     {
-        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         var busy = RunningPerTenant();
         return await ClaimAndOpenAsync(now, SyncTrigger.Scheduled, async (session, transaction) =>
         {
             List<(Guid, string)> due;
-            await using (var select = new NpgsqlCommand(SyncSql.LockDue, session, transaction))
+            await using (var select = new NpgsqlCommand(LeaseSql.LockDue, session, transaction))
             {
                 select.Parameters.AddWithValue("t", now);
                 select.Parameters.AddWithValue("slots", slots);
@@ -79,7 +81,7 @@ internal sealed class SyncCoordinator(
 
             if (due.Count > 0)
             {
-                await using var claim = new NpgsqlCommand(SyncSql.ClaimLocked, session, transaction);
+                await using var claim = new NpgsqlCommand(LeaseSql.ClaimLocked, session, transaction);
                 claim.Parameters.AddWithValue("ids", due.Select(d => d.Item1).ToArray());
                 claim.Parameters.AddWithValue("owner", Owner);
                 claim.Parameters.AddWithValue("expires", now.AddSeconds(options.Value.LeaseSeconds));
@@ -96,21 +98,7 @@ internal sealed class SyncCoordinator(
     }
 
     /// <summary>Marks runs abandoned whose holder's lease expired, and makes their connections due again.</summary>
-    public async Task<int> AbandonExpiredAsync(CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand(SyncSql.AbandonExpired);
-        command.Parameters.AddWithValue("t", SyncRunner.Microseconds(time.GetUtcNow()));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var count = 0;
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            count++;
-            logger.LogWarning("Abandoned sync {RunId} of connection {ConnectionId}: its replica's lease expired; the connection is due again",
-                reader.GetGuid(0), reader.GetGuid(1));
-        }
-
-        return count;
-    }
+    public Task<int> AbandonExpiredAsync(CancellationToken cancellationToken) => leases.AbandonExpiredAsync(cancellationToken);
 
     /// <summary>
     /// One mechanism for manual and scheduled starts: <paramref name="claim"/> takes leases inside the transaction that
@@ -127,7 +115,7 @@ internal sealed class SyncCoordinator(
             foreach (var (connectionId, tenantId) in await claim(session, transaction))
             {
                 var runId = Guid.CreateVersion7(now);
-                await using var open = new NpgsqlCommand(SyncSql.OpenRun, session, transaction);
+                await using var open = new NpgsqlCommand(LeaseSql.OpenRun, session, transaction);
                 open.Parameters.AddWithValue("r", runId);
                 open.Parameters.AddWithValue("c", connectionId);
                 open.Parameters.AddWithValue("t", now);
@@ -174,7 +162,7 @@ internal sealed class SyncCoordinator(
 
     private async Task RunAsync(Guid runId, Guid connectionId, CancellationTokenSource lease)
     {
-        var renewing = RenewLeaseAsync(connectionId, lease);
+        var renewing = leases.RenewWhileRunningAsync(connectionId, Owner, lease);
         try
         {
             await runner.RunAsync(runId, connectionId, lease.Token);
@@ -187,8 +175,8 @@ internal sealed class SyncCoordinator(
         {
             await lease.CancelAsync();
             await renewing;
-            await ReleaseAsync(connectionId);
-            await PurgeAfterRunAsync(connectionId);
+            await leases.ReleaseAsync(connectionId, Owner);
+            await leases.PurgeAfterRunAsync(connectionId);
             running.TryRemove(runId, out _);
             lease.Dispose();
         }
@@ -207,47 +195,8 @@ internal sealed class SyncCoordinator(
     /// Purges deleted connections that no sync holds (<paramref name="connectionId"/>, or every one when null) and
     /// returns how many went.
     /// </summary>
-    public async Task<int> PurgeDeletedAsync(Guid? connectionId, CancellationToken cancellationToken)
-    {
-        await using var session = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await session.BeginTransactionAsync(cancellationToken);
-        await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '2s'", session, transaction))
-        {
-            await timeout.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var purge = new NpgsqlCommand(SyncSql.PurgeDeleted, session, transaction);
-        purge.Parameters.Add(new NpgsqlParameter("c", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)connectionId ?? DBNull.Value });
-        purge.Parameters.AddWithValue("t", SyncRunner.Microseconds(time.GetUtcNow()));
-        var purged = new List<(Guid, string)>();
-        await using (var reader = await purge.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                purged.Add((reader.GetGuid(0), reader.GetString(1)));
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        foreach (var (id, tenantId) in purged)
-        {
-            logger.LogInformation("Purged deleted connection {ConnectionId} of tenant {TenantId} and its synced data", id, tenantId);
-        }
-
-        return purged.Count;
-    }
-
-    private async Task PurgeAfterRunAsync(Guid connectionId)
-    {
-        try
-        {
-            await PurgeDeletedAsync(connectionId, CancellationToken.None);
-        }
-        catch (NpgsqlException ex)
-        {
-            logger.LogWarning("Could not purge connection {ConnectionId} after its sync; the scheduler's sweep will: {Error}", connectionId, ex.Message);
-        }
-    }
+    public Task<int> PurgeDeletedAsync(Guid? connectionId, CancellationToken cancellationToken) =>
+        leases.PurgeDeletedAsync(connectionId, cancellationToken);
 
     /// <summary>Stops this replica's runs that an admin cancelled or whose connection was deleted, on any replica.</summary>
     private async Task WatchCancellationsAsync(CancellationToken cancellationToken)
@@ -263,7 +212,7 @@ internal sealed class SyncCoordinator(
                     continue;
                 }
 
-                await using var command = db.CreateCommand(SyncSql.CancelRequested);
+                await using var command = db.CreateCommand(LeaseSql.CancelRequested);
                 command.Parameters.AddWithValue("ids", ids);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
@@ -296,55 +245,6 @@ internal sealed class SyncCoordinator(
         catch (ObjectDisposedException)
         {
             // The run ended meanwhile.
-        }
-    }
-
-    /// <summary>Renews the lease while the sync runs; if it was lost (another replica took over), the sync stops.</summary>
-    private async Task RenewLeaseAsync(Guid connectionId, CancellationTokenSource lease)
-    {
-        var every = TimeSpan.FromSeconds(Math.Max(1, options.Value.LeaseSeconds / 3));
-        try
-        {
-            while (!lease.IsCancellationRequested)
-            {
-                await Task.Delay(every, time, lease.Token);
-                try
-                {
-                    await using var renew = db.CreateCommand(SyncSql.RenewLease);
-                    renew.Parameters.AddWithValue("expires", time.GetUtcNow().AddSeconds(options.Value.LeaseSeconds));
-                    renew.Parameters.AddWithValue("c", connectionId);
-                    renew.Parameters.AddWithValue("owner", Owner);
-                    if (await renew.ExecuteNonQueryAsync(lease.Token) == 0)
-                    {
-                        logger.LogWarning("Lost the lease on connection {ConnectionId}; stopping its sync", connectionId);
-                        await lease.CancelAsync();
-                    }
-                }
-                catch (NpgsqlException ex)
-                {
-                    // Keep trying: giving up would let the lease expire under a running sync and another replica
-                    // start a second one.
-                    logger.LogWarning("Could not renew the lease on connection {ConnectionId} this time: {Error}", connectionId, ex.Message);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task ReleaseAsync(Guid connectionId)
-    {
-        try
-        {
-            await using var release = db.CreateCommand(SyncSql.ReleaseLease);
-            release.Parameters.AddWithValue("c", connectionId);
-            release.Parameters.AddWithValue("owner", Owner);
-            await release.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-        catch (NpgsqlException ex)
-        {
-            logger.LogWarning("Could not release the lease on connection {ConnectionId}; it expires on its own: {Error}", connectionId, ex.Message);
         }
     }
 

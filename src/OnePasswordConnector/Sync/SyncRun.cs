@@ -15,18 +15,7 @@ internal sealed class SyncRun
     public string? Owner { get; set; }
     public int PagesRead { get; set; }
     public int ResourcesRead { get; set; }
-    public int UsersSeen { get; set; }
-    public int UsersAdded { get; set; }
-    public int UsersChanged { get; set; }
-    public int UsersRemoved { get; set; }
-    public int GroupsSeen { get; set; }
-    public int GroupsAdded { get; set; }
-    public int GroupsChanged { get; set; }
-    public int GroupsRemoved { get; set; }
-    public int MembershipsSeen { get; set; }
-    public int MembershipsAdded { get; set; }
-    public int MembershipsRemoved { get; set; }
-    public int ChangeEvents { get; set; }
+    public SyncCounts Counts { get; set; } = new();
     public string? Error { get; set; }
 
     /// <summary>Set when an admin cancels the run or its connection is deleted; the replica running it stops.</summary>

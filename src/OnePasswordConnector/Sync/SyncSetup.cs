@@ -11,7 +11,9 @@ internal static class SyncSetup
         services.TryAddSingleton<IJitterSource, SharedRandomJitter>();
         services.AddSingleton<SyncScheduleCalculator>();
         services.AddSingleton<SyncMetrics>();
+        services.AddSingleton<SyncRunStore>();
         services.AddSingleton<SyncRunner>();
+        services.AddSingleton<SyncLeases>();
         services.AddSingleton<SyncCoordinator>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncCoordinator>());
         return services;

@@ -131,7 +131,7 @@ internal static class SyncsApi
         CancellationToken cancellationToken)
     {
         var runs = db.SyncRuns.Where(r => r.Id == runId && r.ConnectionId == connectionId);
-        var now = SyncRunner.Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         var requested = await runs.Where(r => r.Status == SyncRunStatus.Running && r.CancelRequestedAt == null).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.CancelRequestedAt, now)
             .SetProperty(r => r.CancelReason, SyncCoordinator.CancelledByAdministratorReason), cancellationToken);
@@ -177,8 +177,8 @@ internal static class SyncsApi
     internal static SyncRunResponse ToResponse(SyncRun r) => new(
         r.Id, r.ConnectionId, r.Trigger.ToString().ToLowerInvariant(), r.Status.ToString().ToLowerInvariant(), r.StartedAt, r.FinishedAt,
         new SyncProgressResponse(r.PagesRead, r.ResourcesRead),
-        new SyncCountsResponse(r.UsersSeen, r.UsersAdded, r.UsersChanged, r.UsersRemoved),
-        new SyncCountsResponse(r.GroupsSeen, r.GroupsAdded, r.GroupsChanged, r.GroupsRemoved),
-        new SyncCountsResponse(r.MembershipsSeen, r.MembershipsAdded, 0, r.MembershipsRemoved),
-        r.ChangeEvents, r.Error, r.WarningCount, SyncWarnings.FromJson(r.Warnings));
+        new SyncCountsResponse(r.Counts.UsersSeen, r.Counts.UsersAdded, r.Counts.UsersChanged, r.Counts.UsersRemoved),
+        new SyncCountsResponse(r.Counts.GroupsSeen, r.Counts.GroupsAdded, r.Counts.GroupsChanged, r.Counts.GroupsRemoved),
+        new SyncCountsResponse(r.Counts.MembershipsSeen, r.Counts.MembershipsAdded, 0, r.Counts.MembershipsRemoved),
+        r.Counts.ChangeEvents, r.Error, r.WarningCount, SyncWarnings.FromJson(r.Warnings));
 }

@@ -1,12 +1,13 @@
 namespace OnePasswordConnector.Sync;
 
 /// <summary>
-/// The sync hot path in SQL. A sync streams the bridge into session temp tables with binary COPY, then one
+/// The sync hot path in SQL. A sync streams the bridge into session temp tables with binary COPY (the rows' writers,
+/// <see cref="UserRows"/>, <see cref="GroupRows"/>, <see cref="MemberRows"/>, hold their COPY statements), then one
 /// transaction diffs them against the current tables: new and changed rows are upserted (their old state moved to
 /// history), rows the complete enumeration did not see are marked removed, and every difference becomes a change event.
 /// Parameters: @c connection, @r run, @t the sync's instant, @prev the previous successful sync's instant.
 /// </summary>
-internal static class SyncSql
+internal static class MergeSql
 {
     public const string CreateStaging = """
         DROP TABLE IF EXISTS stage_users, stage_groups, stage_members, stage_removed;
@@ -22,48 +23,22 @@ internal static class SyncSql
         CREATE TEMP TABLE stage_removed (resource text NOT NULL, scim_id text NOT NULL);
         """;
 
-    public const string CopyUsers = """
-        COPY stage_users (scim_id, external_id, user_name, given_name, family_name, formatted_name, display_name,
-            primary_email, emails, active, state, scim_created_at, scim_last_modified_at, raw, content_hash) FROM STDIN (FORMAT BINARY)
-        """;
-
-    public const string CopyGroups = """
-        COPY stage_groups (scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash, members_hash,
-            members_restaged) FROM STDIN (FORMAT BINARY)
-        """;
-
-    public const string CopyRemoved = "COPY stage_removed (resource, scim_id) FROM STDIN (FORMAT BINARY)";
-
-    public const string CopyMembers = "COPY stage_members (group_id, member_id, member_type) FROM STDIN (FORMAT BINARY)";
-
     public const string DropStaging = "DROP TABLE IF EXISTS stage_users, stage_groups, stage_members, stage_removed";
 
     /// <summary>Planner statistics for the staged rows, so the diff joins pick hash joins at any size.</summary>
     public const string AnalyzeStaging = "ANALYZE stage_users; ANALYZE stage_groups; ANALYZE stage_members; ANALYZE stage_removed;";
 
-    /// <summary>
-    /// A connection's first successful sync is its baseline: everything is new, so rows are copied straight into the
-    /// directory tables, and no change events are written (the feed starts from the baseline).
-    /// </summary>
-    public const string CopyBaselineUsers = """
-        COPY directory_users (connection_id, scim_id, external_id, user_name, given_name, family_name, formatted_name, display_name,
-            primary_email, emails, active, state, scim_created_at, scim_last_modified_at, raw, content_hash,
-            valid_from, first_seen_at, last_seen_at) FROM STDIN (FORMAT BINARY)
-        """;
-
-    public const string CopyBaselineGroups = """
-        COPY directory_groups (connection_id, scim_id, display_name, external_id, scim_created_at, scim_last_modified_at, raw, content_hash,
-            members_hash, valid_from, first_seen_at, last_seen_at) FROM STDIN (FORMAT BINARY)
-        """;
-
-    public const string CopyBaselineMembers = """
-        COPY memberships (connection_id, group_id, member_id, member_type, valid_from, first_seen_at, last_seen_at) FROM STDIN (FORMAT BINARY)
-        """;
-
     /// <summary>After a baseline, the next sync's diff is planned on real row counts.</summary>
     public const string AnalyzeDirectory = "ANALYZE directory_users; ANALYZE directory_groups; ANALYZE memberships;";
 
-    public const string MergeUsers = """
+    /// <summary>A merge's result: how many rows of the diff were added and changed, and how many went.</summary>
+    private static string Counts(string diff, string removedKind) => $"""
+        SELECT count(*) FILTER (WHERE is_new OR was_removed)::int, count(*) FILTER (WHERE NOT is_new AND NOT was_removed)::int,
+            (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r AND kind = '{removedKind}')
+        FROM {diff};
+        """;
+
+    public static readonly string MergeUsers = $"""
         CREATE TEMP TABLE user_diff ON COMMIT DROP AS
         SELECT s.*, u.scim_id IS NULL AS is_new, u.removed_at IS NOT NULL AS was_removed, u.external_id AS old_external_id,
                u.user_name AS old_user_name, u.display_name AS old_display_name, u.formatted_name AS old_formatted_name,
@@ -145,12 +120,10 @@ internal static class SyncSql
             jsonb_build_object('userName', user_name, 'displayName', display_name, 'active', active), NULL
         FROM gone;
 
-        SELECT count(*) FILTER (WHERE is_new OR was_removed)::int, count(*) FILTER (WHERE NOT is_new AND NOT was_removed)::int,
-            (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r AND kind = 'user_removed')
-        FROM user_diff;
+        {Counts("user_diff", "user_removed")}
         """;
 
-    public const string MergeGroups = """
+    public static readonly string MergeGroups = $"""
         CREATE TEMP TABLE group_diff ON COMMIT DROP AS
         SELECT s.*, g.scim_id IS NULL AS is_new, g.removed_at IS NOT NULL AS was_removed, g.display_name AS old_display_name,
                g.external_id AS old_external_id
@@ -208,9 +181,7 @@ internal static class SyncSql
         SELECT @c, @r, @t, 'group_removed', scim_id, display_name, scim_id, display_name, jsonb_build_object('displayName', display_name), NULL
         FROM gone;
 
-        SELECT count(*) FILTER (WHERE is_new OR was_removed)::int, count(*) FILTER (WHERE NOT is_new AND NOT was_removed)::int,
-            (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r AND kind = 'group_removed')
-        FROM group_diff;
+        {Counts("group_diff", "group_removed")}
         """;
 
     /// <summary>
@@ -270,173 +241,4 @@ internal static class SyncSql
             (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r AND kind = 'membership_removed'),
             (SELECT count(*)::int FROM change_events WHERE sync_run_id = @r);
         """;
-
-    /// <summary>
-    /// Members of the directory as merged that are no current user or group of the connection, for the run's
-    /// data-quality warnings: the first @limit in order, each row with the total. @c, @limit.
-    /// </summary>
-    public const string UnknownMembers = """
-        SELECT m.group_id, m.member_id, count(*) OVER ()::int
-        FROM memberships m
-        WHERE m.connection_id = @c AND m.removed_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.connection_id = @c AND u.scim_id = m.member_id AND u.removed_at IS NULL)
-          AND NOT EXISTS (SELECT 1 FROM directory_groups g WHERE g.connection_id = @c AND g.scim_id = m.member_id AND g.removed_at IS NULL)
-        ORDER BY m.group_id, m.member_id
-        LIMIT @limit
-        """;
-
-    /// <summary>The run's data-quality warnings: how many in all, and the first ones in full. @r, @count, @warnings.</summary>
-    public const string RecordWarnings = "UPDATE sync_runs SET warning_count = @count, warnings = @warnings WHERE id = @r";
-
-    /// <summary>
-    /// Ends the run and, in the same statement, releases its lease: whoever sees the run finished can start the next.
-    /// </summary>
-    public const string CompleteRun = """
-        UPDATE sync_runs SET status = 'succeeded', finished_at = @finished, pages_read = @pages, resources_read = @resources,
-            users_seen = @users_seen, users_added = @users_added, users_changed = @users_changed, users_removed = @users_removed,
-            groups_seen = @groups_seen, groups_added = @groups_added, groups_changed = @groups_changed, groups_removed = @groups_removed,
-            memberships_seen = @memberships_seen, memberships_added = @memberships_added, memberships_removed = @memberships_removed,
-            change_events = @change_events
-        WHERE id = @r AND status = 'running'
-        """;
-
-    /// <summary>Only after <see cref="CompleteRun"/> found the run still running: a run abandoned and replaced never commits.</summary>
-    public const string CompleteConnection = """
-        UPDATE connections SET status = 'healthy', last_error = NULL, consecutive_failures = 0, last_sync_run_id = @r,
-            last_sync_status = 'succeeded', last_sync_finished_at = @finished, last_successful_sync_at = @finished, next_sync_at = @next,
-            bridge_version = COALESCE(@version, bridge_version),
-            lease_owner = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_owner END,
-            lease_expires_at = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_expires_at END,
-            updated_at = @finished
-        WHERE id = @c;
-        """;
-
-    // The connection is only updated while this run is still its latest: a run abandoned and replaced by another
-    // replica's must not overwrite what the newer run recorded.
-    public const string FailRun = """
-        UPDATE sync_runs SET status = @status, finished_at = @t, pages_read = @pages, resources_read = @resources, error = @error
-        WHERE id = @r AND status = 'running';
-        UPDATE connections SET status = @connection_status, last_error = @error,
-            consecutive_failures = consecutive_failures + CASE WHEN @status = 'failed' THEN 1 ELSE 0 END,
-            last_sync_run_id = @r, last_sync_status = @status, last_sync_finished_at = @t, next_sync_at = @next,
-            lease_owner = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_owner END,
-            lease_expires_at = CASE WHEN lease_owner = (SELECT owner FROM sync_runs WHERE id = @r) THEN NULL ELSE lease_expires_at END,
-            updated_at = @t
-        WHERE id = @c AND last_sync_run_id = @r AND EXISTS (SELECT 1 FROM sync_runs WHERE id = @r AND status = @status AND finished_at = @t);
-        """;
-
-    /// <summary>A run that failed before it could read its connection: the connection's schedule is left as it was.</summary>
-    public const string FailRunEarly = """
-        UPDATE sync_runs SET status = 'failed', finished_at = @t, error = @error WHERE id = @r AND status = 'running';
-        UPDATE connections c SET last_sync_status = 'failed', last_sync_finished_at = @t, last_error = @error,
-            lease_owner = NULL, lease_expires_at = NULL, updated_at = @t
-        FROM sync_runs r
-        WHERE r.id = @r AND c.id = r.connection_id AND c.last_sync_run_id = @r AND c.lease_owner = r.owner;
-        """;
-
-    public const string Progress = "UPDATE sync_runs SET pages_read = @pages, resources_read = @resources WHERE id = @r AND status = 'running'";
-
-    public const string InsertProvisioningReport = """
-        INSERT INTO provisioning_reports (id, connection_id, sync_run_id, recorded_at, reachable, token_accepted, bridge_version,
-            bridge_build, health_reports, service_provider_config, privileged_groups, verdict, error)
-        VALUES (@id, @c, @r, @t, @reachable, @token_accepted, @version, @build, @health::jsonb, @config::jsonb, @privileged, @verdict, @error)
-        """;
-
-    // Leases. A connection's lease (lease_owner, lease_expires_at) is the one lock on its syncs, taken the same way by a
-    // manual start and by the scheduler, renewed while the sync runs and released at its end.
-
-    /// <summary>A manual start: take the lease on one connection if nobody holds it. @owner, @expires, @c, @t.</summary>
-    public const string ClaimOne = """
-        UPDATE connections SET lease_owner = @owner, lease_expires_at = @expires
-        WHERE id = @c AND deleted_at IS NULL AND (lease_owner IS NULL OR lease_expires_at < @t)
-        RETURNING id, tenant_id
-        """;
-
-    /// <summary>
-    /// The scheduler: lock up to @slots due connections nobody holds, oldest due first, skipping rows another replica is
-    /// claiming right now. Within one pass each tenant gets at most its free per-tenant slots (@cap minus what this replica
-    /// already runs for it, @busy_tenants/@busy_counts), so one tenant with many connections cannot take every slot.
-    /// </summary>
-    public const string LockDue = """
-        WITH ranked AS (
-            SELECT id, tenant_id, next_sync_at, row_number() OVER (PARTITION BY tenant_id ORDER BY next_sync_at, id) AS rank
-            FROM connections
-            WHERE enabled AND deleted_at IS NULL AND status <> 'unauthorized' AND next_sync_at <= @t
-                AND (lease_owner IS NULL OR lease_expires_at < @t)
-        ), eligible AS (
-            SELECT ranked.id FROM ranked
-            LEFT JOIN unnest(@busy_tenants::text[], @busy_counts::int[]) AS busy(tenant_id, running) USING (tenant_id)
-            WHERE ranked.rank <= @cap - COALESCE(busy.running, 0)
-        )
-        SELECT c.id, c.tenant_id FROM connections c
-        WHERE c.id IN (SELECT id FROM eligible)
-            AND c.enabled AND c.deleted_at IS NULL AND c.status <> 'unauthorized' AND c.next_sync_at <= @t
-            AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
-        ORDER BY c.next_sync_at, c.id
-        LIMIT @slots
-        FOR UPDATE OF c SKIP LOCKED
-        """;
-
-    /// <summary>Take the lease on connections locked by <see cref="LockDue"/> in the same transaction. @ids, @owner, @expires.</summary>
-    public const string ClaimLocked = "UPDATE connections SET lease_owner = @owner, lease_expires_at = @expires WHERE id = ANY(@ids)";
-
-    /// <summary>Open a run under a just-taken lease; a run still 'running' from a dead holder is abandoned first. @r, @c, @t, @owner, @trigger.</summary>
-    public const string OpenRun = """
-        UPDATE sync_runs SET status = 'abandoned', finished_at = @t,
-            error = 'The replica running this sync stopped answering; its lease expired.'
-        WHERE connection_id = @c AND status = 'running';
-        INSERT INTO sync_runs (id, connection_id, trigger, status, started_at, owner, pages_read, resources_read,
-            users_seen, users_added, users_changed, users_removed, groups_seen, groups_added, groups_changed, groups_removed,
-            memberships_seen, memberships_added, memberships_removed, change_events)
-        VALUES (@r, @c, @trigger, 'running', @t, @owner, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-        UPDATE connections SET last_sync_run_id = @r, last_sync_status = 'running' WHERE id = @c;
-        """;
-
-    /// <summary>
-    /// Runs whose holder is gone (lease expired or released without the run being closed) are abandoned, and their
-    /// connections made due again, so no run stays 'running' forever. @t. Returns the abandoned run and connection ids.
-    /// </summary>
-    public const string AbandonExpired = """
-        WITH abandoned AS (
-            UPDATE sync_runs r SET status = 'abandoned', finished_at = @t,
-                error = 'The replica running this sync stopped answering; its lease expired.'
-            FROM connections c
-            WHERE r.connection_id = c.id AND r.status = 'running' AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
-            RETURNING r.id, r.connection_id
-        ), due AS (
-            UPDATE connections c SET next_sync_at = @t,
-                last_sync_status = CASE WHEN c.last_sync_run_id = abandoned.id THEN 'abandoned' ELSE c.last_sync_status END,
-                last_sync_finished_at = CASE WHEN c.last_sync_run_id = abandoned.id THEN @t ELSE c.last_sync_finished_at END
-            FROM abandoned
-            WHERE c.id = abandoned.connection_id
-        )
-        SELECT id, connection_id FROM abandoned
-        """;
-
-    public const string RenewLease = "UPDATE connections SET lease_expires_at = @expires WHERE id = @c AND lease_owner = @owner";
-
-    /// <summary>Which of this replica's running runs (@ids) someone asked to stop: an admin, or the connection's DELETE.</summary>
-    public const string CancelRequested = "SELECT id FROM sync_runs WHERE id = ANY(@ids) AND status = 'running' AND cancel_requested_at IS NOT NULL";
-
-    /// <summary>Why a run was asked to stop (@r); no row or null when nobody asked.</summary>
-    public const string CancelReason = "SELECT cancel_reason FROM sync_runs WHERE id = @r";
-
-    /// <summary>
-    /// Deleted connections (@c, or all when null) that no sync holds any more lose their rows, through ON DELETE CASCADE.
-    /// A connection whose row an open sync transaction still references is skipped, never waited for: a later sweep takes it.
-    /// </summary>
-    public const string PurgeDeleted = """
-        DELETE FROM connections WHERE id IN (
-            SELECT c.id FROM connections c
-            WHERE c.deleted_at IS NOT NULL AND (@c::uuid IS NULL OR c.id = @c::uuid)
-                AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
-                AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.connection_id = c.id AND r.status = 'running')
-            FOR UPDATE SKIP LOCKED)
-        RETURNING id, tenant_id
-        """;
-
-    /// <summary>Whether the connection is gone or deleted. @c.</summary>
-    public const string ConnectionDeleted = "SELECT NOT EXISTS (SELECT 1 FROM connections WHERE id = @c AND deleted_at IS NULL)";
-
-    public const string ReleaseLease = "UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @c AND lease_owner = @owner";
 }

@@ -1,10 +1,11 @@
-namespace OnePasswordConnector.Sync;
+namespace OnePasswordConnector.Persistence;
 
 // The directory as last synced ("current" tables) plus closed periods of earlier states ("history" tables).
 // A row's current state is valid from ValidFrom until RemovedAt (or now); a change moves the old state into
 // history with [ValidFrom, ValidTo). A first sync therefore writes each row once, and an unchanged re-sync none.
 
-internal sealed class DirectoryUser
+/// <summary>What a sync keeps of a user in columns: the current row and every historical version have them all.</summary>
+internal abstract class UserAttributes
 {
     public Guid ConnectionId { get; set; }
     public required string ScimId { get; set; }
@@ -20,7 +21,10 @@ internal sealed class DirectoryUser
 
     /// <summary>The 1Password account state where the bridge reports one (for example <c>suspended</c>).</summary>
     public string? State { get; set; }
+}
 
+internal sealed class DirectoryUser : UserAttributes
+{
     public DateTimeOffset? ScimCreatedAt { get; set; }
     public DateTimeOffset? ScimLastModifiedAt { get; set; }
     public required string Raw { get; set; }
@@ -31,22 +35,10 @@ internal sealed class DirectoryUser
     public DateTimeOffset? RemovedAt { get; set; }
 }
 
-internal sealed class UserVersion
+internal sealed class UserVersion : UserAttributes
 {
-    public Guid ConnectionId { get; set; }
-    public required string ScimId { get; set; }
     public DateTimeOffset ValidFrom { get; set; }
     public DateTimeOffset ValidTo { get; set; }
-    public string? ExternalId { get; set; }
-    public required string UserName { get; set; }
-    public string? GivenName { get; set; }
-    public string? FamilyName { get; set; }
-    public string? FormattedName { get; set; }
-    public string? DisplayName { get; set; }
-    public string? PrimaryEmail { get; set; }
-    public string[] Emails { get; set; } = [];
-    public bool Active { get; set; }
-    public string? State { get; set; }
 }
 
 internal sealed class DirectoryGroup
@@ -78,26 +70,25 @@ internal sealed class GroupVersion
     public required string DisplayName { get; set; }
 }
 
-/// <summary>A member (user, or group for nested groups) of a group.</summary>
-internal sealed class Membership
+/// <summary>A member (user, or group for nested groups) of a group, current or in a closed period.</summary>
+internal abstract class MemberOf
 {
     public Guid ConnectionId { get; set; }
     public required string GroupId { get; set; }
     public required string MemberId { get; set; }
     public required string MemberType { get; set; }
     public DateTimeOffset ValidFrom { get; set; }
+}
+
+internal sealed class Membership : MemberOf
+{
     public DateTimeOffset FirstSeenAt { get; set; }
     public DateTimeOffset LastSeenAt { get; set; }
     public DateTimeOffset? RemovedAt { get; set; }
 }
 
-internal sealed class MembershipPeriod
+internal sealed class MembershipPeriod : MemberOf
 {
-    public Guid ConnectionId { get; set; }
-    public required string GroupId { get; set; }
-    public required string MemberId { get; set; }
-    public required string MemberType { get; set; }
-    public DateTimeOffset ValidFrom { get; set; }
     public DateTimeOffset ValidTo { get; set; }
 }
 
@@ -119,22 +110,4 @@ internal sealed class ChangeEvent
     public string? GroupName { get; set; }
     public string? Before { get; set; }
     public string? After { get; set; }
-}
-
-/// <summary>What a bridge said about itself at one sync or probe: the provisioning status.</summary>
-internal sealed class ProvisioningReport
-{
-    public Guid Id { get; set; }
-    public Guid ConnectionId { get; set; }
-    public Guid? SyncRunId { get; set; }
-    public DateTimeOffset RecordedAt { get; set; }
-    public bool Reachable { get; set; }
-    public bool? TokenAccepted { get; set; }
-    public string? BridgeVersion { get; set; }
-    public string? BridgeBuild { get; set; }
-    public string? HealthReports { get; set; }
-    public string? ServiceProviderConfig { get; set; }
-    public string[] PrivilegedGroups { get; set; } = [];
-    public required string Verdict { get; set; }
-    public string? Error { get; set; }
 }
