@@ -20,7 +20,9 @@ public sealed class SchedulerTests
         using var bridge = FakeBridge.Healthy();
         var id = await app.RegisterAsync(bridge);
 
-        // Only the clock moves, a second at a time: the scheduler's own loop must find the connection.
+        // Only the clock moves, a second at a time: the scheduler's own loop must find the connection. Each second
+        // of fake time gets 100 ms of real time, so that a pass slowed by a loaded machine does not see the clock
+        // run ahead of it.
         var deadline = DateTime.UtcNow.AddSeconds(60);
         List<string> runs;
         while ((runs = await app.QueryAsync("SELECT trigger, status, started_at FROM sync_runs WHERE connection_id = @c AND status = 'succeeded'", id)).Count == 0)
@@ -31,7 +33,7 @@ public sealed class SchedulerTests
                 app.Time.Advance(TimeSpan.FromSeconds(1));
             }
 
-            await Task.Delay(20);
+            await Task.Delay(100);
         }
 
         var run = runs.Single().Split('|');
