@@ -11,6 +11,8 @@ internal sealed record BridgeUrl(Uri Origin, Uri? ScimBase)
     /// <summary>The SCIM base paths a 1Password bridge answers on, in the order they are tried.</summary>
     public static readonly string[] CandidateBasePaths = ["/scim", "/scim/v2", ""];
 
+    public const string Required = "The SCIM bridge URL is required.";
+
     public IEnumerable<Uri> CandidateBases() =>
         ScimBase is not null ? [ScimBase] : CandidateBasePaths.Select(path => new Uri(Origin, path.Length == 0 ? "" : path));
 
@@ -20,7 +22,7 @@ internal sealed record BridgeUrl(Uri Origin, Uri? ScimBase)
         error = null;
         if (string.IsNullOrWhiteSpace(input))
         {
-            error = "The SCIM bridge URL is required.";
+            error = Required;
             return false;
         }
 
