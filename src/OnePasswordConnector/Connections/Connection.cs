@@ -40,7 +40,7 @@ internal sealed class Connection
     public DateTimeOffset? DeletedAt { get; set; }
 }
 
-internal enum ConnectionStatus
+public enum ConnectionStatus
 {
     /// <summary>Registered, not synced yet.</summary>
     Pending,

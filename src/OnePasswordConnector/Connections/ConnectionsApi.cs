@@ -41,7 +41,7 @@ public sealed record ConnectionResponse(
     string TokenHint,
     int SyncIntervalMinutes,
     bool Enabled,
-    string Status,
+    ConnectionStatus Status,
     string? LastError,
     string? BridgeVersion,
     DateTimeOffset? NextSyncAt,
@@ -51,7 +51,7 @@ public sealed record ConnectionResponse(
     DateTimeOffset UpdatedAt);
 
 /// <summary>The outcome of the connection's latest sync.</summary>
-public sealed record LastSyncSummary(Guid RunId, string Status, DateTimeOffset? FinishedAt);
+public sealed record LastSyncSummary(Guid RunId, SyncRunStatus Status, DateTimeOffset? FinishedAt);
 
 /// <summary>What probing the bridge found now.</summary>
 /// <param name="Succeeded">True when the bridge answered like a SCIM server and accepted the token.</param>
@@ -315,7 +315,7 @@ internal static class ConnectionsApi
 
     internal static ConnectionResponse ToResponse(Connection c) => new(
         c.Id, c.TenantId, c.Name, c.ScimBaseUrl, c.TokenHint, c.SyncIntervalMinutes, c.Enabled,
-        c.Status.ToString().ToLowerInvariant(), c.LastError, c.BridgeVersion, c.Enabled && c.Status != ConnectionStatus.Unauthorized ? c.NextSyncAt : null,
-        c.LastSyncRunId is { } runId ? new LastSyncSummary(runId, c.LastSyncStatus?.ToString().ToLowerInvariant() ?? "running", c.LastSyncFinishedAt) : null,
+        c.Status, c.LastError, c.BridgeVersion, c.Enabled && c.Status != ConnectionStatus.Unauthorized ? c.NextSyncAt : null,
+        c.LastSyncRunId is { } runId ? new LastSyncSummary(runId, c.LastSyncStatus ?? SyncRunStatus.Running, c.LastSyncFinishedAt) : null,
         c.LastSuccessfulSyncAt, c.CreatedAt, c.UpdatedAt);
 }

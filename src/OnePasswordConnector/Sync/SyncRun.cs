@@ -47,7 +47,7 @@ internal enum SyncTrigger
     Scheduled,
 }
 
-internal enum SyncRunStatus
+public enum SyncRunStatus
 {
     Running,
     Succeeded,
