@@ -102,29 +102,29 @@ internal static class ConnectionsApi
     }
 
     internal static async Task<Results<Created<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        string tenantId, CreateConnectionRequest request, ConnectorDbContext db, BridgeProbe probe, TokenProtector tokens,
-        IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, ILogger<Connection> logger, CancellationToken cancellationToken)
+        string tenantId, CreateConnectionRequest request, ConnectorDbContext db, [AsParameters] BridgeCheck check,
+        CancellationToken cancellationToken)
     {
         // The validation filter checked the URL already; only a policy reloaded since then gets this far with a bad one.
-        if (!BridgeUrl.TryParse(request.ScimBridgeUrl, policy.CurrentValue, out var url, out var urlError))
+        if (!BridgeUrl.TryParse(request.ScimBridgeUrl, check.Policy.CurrentValue, out var url, out var urlError))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["scimBridgeUrl"] = [urlError!] });
         }
 
-        var result = await probe.ProbeAsync(url!, request.BearerToken!, cancellationToken);
+        var result = await check.Probe.ProbeAsync(url!, request.BearerToken!, cancellationToken);
         if (!result.Succeeded)
         {
             return ProbeFailed(result);
         }
 
-        var now = time.GetUtcNow();
+        var now = check.Time.GetUtcNow();
         var connection = new Connection
         {
             Id = Guid.CreateVersion7(now),
             TenantId = tenantId,
             Name = request.Name!.Trim(),
             ScimBaseUrl = result.ScimBase!.AbsoluteUri.TrimEnd('/'),
-            ProtectedToken = tokens.Protect(request.BearerToken!),
+            ProtectedToken = check.Tokens.Protect(request.BearerToken!),
             TokenHint = TokenProtector.Hint(request.BearerToken!),
             SyncIntervalMinutes = request.SyncIntervalMinutes ?? DefaultSyncIntervalMinutes,
             BridgeVersion = result.BridgeVersion,
@@ -134,7 +134,7 @@ internal static class ConnectionsApi
         };
         db.Connections.Add(connection);
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Registered connection {ConnectionId} for tenant {TenantId} at {ScimBase}", connection.Id, tenantId, connection.ScimBaseUrl);
+        check.Logger.LogInformation("Registered connection {ConnectionId} for tenant {TenantId} at {ScimBase}", connection.Id, tenantId, connection.ScimBaseUrl);
         return TypedResults.Created($"/api/v1/tenants/{tenantId}/connections/{connection.Id}", ToResponse(connection));
     }
 
@@ -181,39 +181,37 @@ internal static class ConnectionsApi
     }
 
     internal static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> RotateToken(
-        Guid connectionId, RouteConnection route, RotateTokenRequest request, ConnectorDbContext db, BridgeProbe probe,
-        TokenProtector tokens, IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, ILogger<Connection> logger,
+        Guid connectionId, RouteConnection route, RotateTokenRequest request, ConnectorDbContext db, [AsParameters] BridgeCheck check,
         CancellationToken cancellationToken)
     {
         var connection = route.Value;
         db.Attach(connection);
 
-        var result = await probe.ProbeAsync(StoredUrl(connection, policy.CurrentValue), request.BearerToken!, cancellationToken);
+        var result = await check.Probe.ProbeAsync(StoredUrl(connection), request.BearerToken!, cancellationToken);
         if (!result.Succeeded)
         {
             return ProbeFailed(result);
         }
 
-        var now = time.GetUtcNow();
-        connection.ProtectedToken = tokens.Protect(request.BearerToken!);
+        var now = check.Time.GetUtcNow();
+        connection.ProtectedToken = check.Tokens.Protect(request.BearerToken!);
         connection.TokenHint = TokenProtector.Hint(request.BearerToken!);
         connection.BridgeVersion = result.BridgeVersion ?? connection.BridgeVersion;
         Resume(connection, now);
         connection.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Rotated the bearer token of connection {ConnectionId}", connection.Id);
+        check.Logger.LogInformation("Rotated the bearer token of connection {ConnectionId}", connection.Id);
         return TypedResults.Ok(ToResponse(connection));
     }
 
     internal static async Task<Results<Ok<ConnectionTestResponse>, ProblemHttpResult>> Test(
-        Guid connectionId, RouteConnection route, ConnectorDbContext db, BridgeProbe probe, TokenProtector tokens,
-        IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, CancellationToken cancellationToken)
+        Guid connectionId, RouteConnection route, ConnectorDbContext db, [AsParameters] BridgeCheck check, CancellationToken cancellationToken)
     {
         var connection = route.Value;
         db.Attach(connection);
 
-        var result = await probe.ProbeAsync(StoredUrl(connection, policy.CurrentValue), tokens.Unprotect(connection.ProtectedToken), cancellationToken);
-        var now = time.GetUtcNow();
+        var result = await check.Probe.ProbeAsync(StoredUrl(connection), check.Tokens.Unprotect(connection.ProtectedToken), cancellationToken);
+        var now = check.Time.GetUtcNow();
         if (result.Succeeded)
         {
             connection.BridgeVersion = result.BridgeVersion ?? connection.BridgeVersion;
@@ -296,7 +294,7 @@ internal static class ConnectionsApi
         }
     }
 
-    private static BridgeUrl StoredUrl(Connection connection, BridgeUrlPolicy policy)
+    private static BridgeUrl StoredUrl(Connection connection)
     {
         // The stored URL is the discovered SCIM base, so it is used as given; the policy is checked again on connect.
         var uri = new Uri(connection.ScimBaseUrl);
