@@ -163,7 +163,7 @@ internal static class ConnectionsApi
         if (request.SyncIntervalMinutes is { } interval && interval != connection.SyncIntervalMinutes)
         {
             connection.SyncIntervalMinutes = interval;
-            connection.NextSyncAt = NextDue(connection, now);
+            connection.NextSyncAt = connection.NextDue(now);
         }
 
         if (request.Enabled is { } enabled && enabled != connection.Enabled)
@@ -171,7 +171,7 @@ internal static class ConnectionsApi
             connection.Enabled = enabled;
             if (enabled)
             {
-                connection.NextSyncAt = NextDue(connection, now);
+                connection.NextSyncAt = connection.NextDue(now);
             }
         }
 
@@ -230,14 +230,14 @@ internal static class ConnectionsApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string tenantId, Guid connectionId, ConnectorDbContext db, SyncCoordinator coordinator, TimeProvider time,
+        string tenantId, Guid connectionId, ConnectorDbContext db, IConnectionSyncs syncs, TimeProvider time,
         ILogger<Connection> logger, CancellationToken cancellationToken)
     {
         // Mark, do not cascade: a running sync's open transaction holds key locks on the connection row, which a DELETE
         // would wait for and an update of non-key columns does not. The rows are purged here when no sync holds them,
         // else by the replica whose sync stops, else by the scheduler's sweep.
         var now = SyncRunner.Microseconds(time.GetUtcNow());
-        List<Guid> running;
+        IReadOnlyList<Guid> running;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var deleted = await db.Connections.Where(c => c.TenantId == tenantId && c.Id == connectionId)
@@ -247,15 +247,11 @@ internal static class ConnectionsApi
                 return ConnectionRoutes.NotFound();
             }
 
-            var runs = db.SyncRuns.Where(r => r.ConnectionId == connectionId && r.Status == SyncRunStatus.Running);
-            running = await runs.Select(r => r.Id).ToListAsync(cancellationToken);
-            await runs.Where(r => r.CancelRequestedAt == null).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.CancelRequestedAt, now)
-                .SetProperty(r => r.CancelReason, SyncCoordinator.ConnectionDeletedReason), cancellationToken);
+            running = await syncs.RequestStopAsync(db, connectionId, now, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
-        running.ForEach(coordinator.CancelLocally);
+        syncs.StopLocally(running);
         if (running.Count > 0)
         {
             logger.LogInformation("Deleted connection {ConnectionId} of tenant {TenantId}; its running sync {RunIds} was asked to stop and its rows go when it has",
@@ -266,7 +262,7 @@ internal static class ConnectionsApi
         logger.LogInformation("Deleted connection {ConnectionId} of tenant {TenantId}", connectionId, tenantId);
         try
         {
-            await coordinator.PurgeDeletedAsync(connectionId, cancellationToken);
+            await syncs.PurgeDeletedAsync(connectionId, cancellationToken);
         }
         catch (NpgsqlException ex)
         {
@@ -275,12 +271,6 @@ internal static class ConnectionsApi
 
         return TypedResults.NoContent();
     }
-
-    /// <summary>A connection that never synced successfully is due at once; otherwise an interval after its last sync.</summary>
-    private static DateTimeOffset NextDue(Connection connection, DateTimeOffset now) =>
-        connection.LastSuccessfulSyncAt is null
-            ? now
-            : SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, connection.SyncIntervalMinutes, now);
 
     /// <summary>A token that works again, after a rotation or a passing test, takes the connection back into the schedule.</summary>
     private static void Resume(Connection connection, DateTimeOffset now)

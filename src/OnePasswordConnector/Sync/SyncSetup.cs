@@ -13,6 +13,7 @@ internal static class SyncSetup
         services.AddSingleton<SyncMetrics>();
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncCoordinator>();
+        services.AddSingleton<Connections.IConnectionSyncs, ConnectionSyncs>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncCoordinator>());
         return services;
     }
