@@ -14,7 +14,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddJsonConventions();
 builder.Services.AddProblemHandling();
 builder.Services.AddApiKeys();
-builder.Services.AddApiLimits(builder.Configuration);
+builder.Services.AddApiLimits();
 builder.Services.AddApiDocs();
 builder.Services.AddPersistence(builder.Configuration);
 builder.Services.AddScimClient();

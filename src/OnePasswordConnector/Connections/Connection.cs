@@ -38,9 +38,24 @@ internal sealed class Connection
     /// purged once no sync holds them (a running sync's transaction would otherwise make the DELETE wait for it).
     /// </summary>
     public DateTimeOffset? DeletedAt { get; set; }
+
+    /// <summary>
+    /// When a rescheduled or re-enabled connection is due: at once if it never synced successfully, otherwise an interval
+    /// after its last sync ended, never in the past.
+    /// </summary>
+    public DateTimeOffset NextDue(DateTimeOffset now)
+    {
+        if (LastSuccessfulSyncAt is null)
+        {
+            return now;
+        }
+
+        var next = (LastSyncFinishedAt ?? now).AddMinutes(SyncIntervalMinutes);
+        return next < now ? now : next;
+    }
 }
 
-internal enum ConnectionStatus
+public enum ConnectionStatus
 {
     /// <summary>Registered, not synced yet.</summary>
     Pending,

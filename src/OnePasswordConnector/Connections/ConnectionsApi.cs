@@ -1,7 +1,9 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
 using OnePasswordConnector.Sync;
@@ -13,17 +15,22 @@ namespace OnePasswordConnector.Connections;
 /// <param name="ScimBridgeUrl" example="https://op-scim.example.org">The bridge URL as shown in 1Password. A URL with a path is used as the SCIM base.</param>
 /// <param name="BearerToken">The bridge's bearer token. Checked against the bridge, stored encrypted, never shown again.</param>
 /// <param name="SyncIntervalMinutes" example="1440">Minutes between automatic syncs (15 to 43200), counted from the end of the last sync, plus up to 5 % jitter so that connections registered together do not sync together. Default 1440 (a day).</param>
-public sealed record CreateConnectionRequest(string? Name, string? ScimBridgeUrl, string? BearerToken, int? SyncIntervalMinutes);
+public sealed record CreateConnectionRequest(
+    [property: Required(AllowEmptyStrings = true, ErrorMessage = ConnectionNameAttribute.Message), ConnectionName] string? Name,
+    [property: Required(AllowEmptyStrings = true, ErrorMessage = BridgeUrl.Required), BridgeUrlRule] string? ScimBridgeUrl,
+    [property: Required(AllowEmptyStrings = true, ErrorMessage = BearerTokenAttribute.Message), BearerToken] string? BearerToken,
+    [property: SyncInterval] int? SyncIntervalMinutes);
 
 /// <summary>Change a connection's settings. Omitted fields stay as they are.</summary>
 /// <param name="Name" example="Acme production (EU)">A new label.</param>
 /// <param name="SyncIntervalMinutes" example="720">Minutes between automatic syncs (15 to 43200), counted from the end of the last sync, plus up to 5 % jitter; the next sync is rescheduled.</param>
 /// <param name="Enabled" example="true">False pauses automatic syncs.</param>
-public sealed record UpdateConnectionRequest(string? Name, int? SyncIntervalMinutes, bool? Enabled);
+public sealed record UpdateConnectionRequest([property: ConnectionName] string? Name, [property: SyncInterval] int? SyncIntervalMinutes, bool? Enabled);
 
 /// <summary>Replace the bearer token. The new token is probed against the bridge first.</summary>
 /// <param name="BearerToken">The new token.</param>
-public sealed record RotateTokenRequest(string? BearerToken);
+public sealed record RotateTokenRequest(
+    [property: Required(AllowEmptyStrings = true, ErrorMessage = BearerTokenAttribute.Message), BearerToken] string? BearerToken);
 
 /// <summary>A registered bridge. The token itself is never shown: only its last four characters.</summary>
 public sealed record ConnectionResponse(
@@ -34,7 +41,7 @@ public sealed record ConnectionResponse(
     string TokenHint,
     int SyncIntervalMinutes,
     bool Enabled,
-    string Status,
+    ConnectionStatus Status,
     string? LastError,
     string? BridgeVersion,
     DateTimeOffset? NextSyncAt,
@@ -44,7 +51,7 @@ public sealed record ConnectionResponse(
     DateTimeOffset UpdatedAt);
 
 /// <summary>The outcome of the connection's latest sync.</summary>
-public sealed record LastSyncSummary(Guid RunId, string Status, DateTimeOffset? FinishedAt);
+public sealed record LastSyncSummary(Guid RunId, SyncRunStatus Status, DateTimeOffset? FinishedAt);
 
 /// <summary>What probing the bridge found now.</summary>
 /// <param name="Succeeded">True when the bridge answered like a SCIM server and accepted the token.</param>
@@ -62,8 +69,6 @@ public sealed record ConnectionTestResponse(
 internal static class ConnectionsApi
 {
     public const int DefaultSyncIntervalMinutes = 1440;
-    public const int MinSyncIntervalMinutes = 15;
-    public const int MaxSyncIntervalMinutes = 43200;
 
     /// <summary>
     /// Maps the tenant's connections and one connection's own routes; returns the <c>/connections/{connectionId}</c>
@@ -71,7 +76,7 @@ internal static class ConnectionsApi
     /// </summary>
     public static RouteGroupBuilder MapConnectionsApi(this RouteGroupBuilder tenant)
     {
-        var group = tenant.MapGroup("/connections").WithTags("Connections");
+        var group = tenant.MapGroup("/connections").WithTags("Connections").ValidateBodies();
         group.MapPost("/", Create).WithName("CreateConnection")
             .WithSummary("Register a 1Password SCIM Bridge")
             .WithDescription("Probes the bridge with the token (ServiceProviderConfig and a one-item /Users page) before storing anything. 422 says exactly what failed.")
@@ -79,11 +84,14 @@ internal static class ConnectionsApi
         group.MapGet("/", List).WithName("ListConnections").WithSummary("List the tenant's connections");
 
         var connection = tenant.MapConnectionGroup();
-        var one = connection.MapGroup("").WithTags("Connections");
+        // On the inner group, so that the connection's lookup answers 404 before its body is validated.
+        var one = connection.MapGroup("").WithTags("Connections").ValidateBodies();
         one.MapGet("", Get).WithName("GetConnection").WithSummary("Get one connection");
-        one.MapPatch("", Update).WithName("UpdateConnection").WithSummary("Rename, reschedule, enable or disable a connection");
+        one.MapPatch("", Update).WithName("UpdateConnection").WithSummary("Rename, reschedule, enable or disable a connection")
+            .ProducesValidationProblem();
         one.MapPut("/token", RotateToken).WithName("RotateConnectionToken")
             .WithSummary("Rotate the bearer token").WithDescription("The new token is probed against the bridge before it replaces the old one.")
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         one.MapPost("/test", Test).WithName("TestConnection").WithSummary("Probe the bridge now");
         one.MapDelete("", Delete).WithName("DeleteConnection")
@@ -94,37 +102,29 @@ internal static class ConnectionsApi
     }
 
     internal static async Task<Results<Created<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        string tenantId, CreateConnectionRequest request, ConnectorDbContext db, BridgeProbe probe, TokenProtector tokens,
-        IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, ILogger<Connection> logger, CancellationToken cancellationToken)
+        string tenantId, CreateConnectionRequest request, ConnectorDbContext db, [AsParameters] BridgeCheck check,
+        CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
-        ValidateName(request.Name, required: true, errors);
-        ValidateInterval(request.SyncIntervalMinutes, errors);
-        ValidateToken(request.BearerToken, errors);
-        if (!BridgeUrl.TryParse(request.ScimBridgeUrl, policy.CurrentValue, out var url, out var urlError))
+        // The validation filter checked the URL already; only a policy reloaded since then gets this far with a bad one.
+        if (!BridgeUrl.TryParse(request.ScimBridgeUrl, check.Policy.CurrentValue, out var url, out var urlError))
         {
-            errors["scimBridgeUrl"] = [urlError!];
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["scimBridgeUrl"] = [urlError!] });
         }
 
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-
-        var result = await probe.ProbeAsync(url!, request.BearerToken!, cancellationToken);
+        var result = await check.Probe.ProbeAsync(url!, request.BearerToken!, cancellationToken);
         if (!result.Succeeded)
         {
             return ProbeFailed(result);
         }
 
-        var now = time.GetUtcNow();
+        var now = check.Time.GetUtcNow();
         var connection = new Connection
         {
             Id = Guid.CreateVersion7(now),
             TenantId = tenantId,
             Name = request.Name!.Trim(),
             ScimBaseUrl = result.ScimBase!.AbsoluteUri.TrimEnd('/'),
-            ProtectedToken = tokens.Protect(request.BearerToken!),
+            ProtectedToken = check.Tokens.Protect(request.BearerToken!),
             TokenHint = TokenProtector.Hint(request.BearerToken!),
             SyncIntervalMinutes = request.SyncIntervalMinutes ?? DefaultSyncIntervalMinutes,
             BridgeVersion = result.BridgeVersion,
@@ -134,7 +134,7 @@ internal static class ConnectionsApi
         };
         db.Connections.Add(connection);
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Registered connection {ConnectionId} for tenant {TenantId} at {ScimBase}", connection.Id, tenantId, connection.ScimBaseUrl);
+        check.Logger.LogInformation("Registered connection {ConnectionId} for tenant {TenantId} at {ScimBase}", connection.Id, tenantId, connection.ScimBaseUrl);
         return TypedResults.Created($"/api/v1/tenants/{tenantId}/connections/{connection.Id}", ToResponse(connection));
     }
 
@@ -147,18 +147,10 @@ internal static class ConnectionsApi
 
     internal static Ok<ConnectionResponse> Get(Guid connectionId, RouteConnection route) => TypedResults.Ok(ToResponse(route.Value));
 
-    internal static async Task<Results<Ok<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> Update(
+    internal static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> Update(
         Guid connectionId, RouteConnection route, UpdateConnectionRequest request, ConnectorDbContext db, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
-        ValidateName(request.Name, required: false, errors);
-        ValidateInterval(request.SyncIntervalMinutes, errors);
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-
         var connection = route.Value;
         db.Attach(connection);
 
@@ -171,7 +163,7 @@ internal static class ConnectionsApi
         if (request.SyncIntervalMinutes is { } interval && interval != connection.SyncIntervalMinutes)
         {
             connection.SyncIntervalMinutes = interval;
-            connection.NextSyncAt = NextDue(connection, now);
+            connection.NextSyncAt = connection.NextDue(now);
         }
 
         if (request.Enabled is { } enabled && enabled != connection.Enabled)
@@ -179,7 +171,7 @@ internal static class ConnectionsApi
             connection.Enabled = enabled;
             if (enabled)
             {
-                connection.NextSyncAt = NextDue(connection, now);
+                connection.NextSyncAt = connection.NextDue(now);
             }
         }
 
@@ -188,47 +180,38 @@ internal static class ConnectionsApi
         return TypedResults.Ok(ToResponse(connection));
     }
 
-    internal static async Task<Results<Ok<ConnectionResponse>, ValidationProblem, ProblemHttpResult>> RotateToken(
-        Guid connectionId, RouteConnection route, RotateTokenRequest request, ConnectorDbContext db, BridgeProbe probe,
-        TokenProtector tokens, IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, ILogger<Connection> logger,
+    internal static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> RotateToken(
+        Guid connectionId, RouteConnection route, RotateTokenRequest request, ConnectorDbContext db, [AsParameters] BridgeCheck check,
         CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
-        ValidateToken(request.BearerToken, errors);
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-
         var connection = route.Value;
         db.Attach(connection);
 
-        var result = await probe.ProbeAsync(StoredUrl(connection, policy.CurrentValue), request.BearerToken!, cancellationToken);
+        var result = await check.Probe.ProbeAsync(StoredUrl(connection), request.BearerToken!, cancellationToken);
         if (!result.Succeeded)
         {
             return ProbeFailed(result);
         }
 
-        var now = time.GetUtcNow();
-        connection.ProtectedToken = tokens.Protect(request.BearerToken!);
+        var now = check.Time.GetUtcNow();
+        connection.ProtectedToken = check.Tokens.Protect(request.BearerToken!);
         connection.TokenHint = TokenProtector.Hint(request.BearerToken!);
         connection.BridgeVersion = result.BridgeVersion ?? connection.BridgeVersion;
         Resume(connection, now);
         connection.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Rotated the bearer token of connection {ConnectionId}", connection.Id);
+        check.Logger.LogInformation("Rotated the bearer token of connection {ConnectionId}", connection.Id);
         return TypedResults.Ok(ToResponse(connection));
     }
 
     internal static async Task<Results<Ok<ConnectionTestResponse>, ProblemHttpResult>> Test(
-        Guid connectionId, RouteConnection route, ConnectorDbContext db, BridgeProbe probe, TokenProtector tokens,
-        IOptionsMonitor<BridgeUrlPolicy> policy, TimeProvider time, CancellationToken cancellationToken)
+        Guid connectionId, RouteConnection route, ConnectorDbContext db, [AsParameters] BridgeCheck check, CancellationToken cancellationToken)
     {
         var connection = route.Value;
         db.Attach(connection);
 
-        var result = await probe.ProbeAsync(StoredUrl(connection, policy.CurrentValue), tokens.Unprotect(connection.ProtectedToken), cancellationToken);
-        var now = time.GetUtcNow();
+        var result = await check.Probe.ProbeAsync(StoredUrl(connection), check.Tokens.Unprotect(connection.ProtectedToken), cancellationToken);
+        var now = check.Time.GetUtcNow();
         if (result.Succeeded)
         {
             connection.BridgeVersion = result.BridgeVersion ?? connection.BridgeVersion;
@@ -247,14 +230,14 @@ internal static class ConnectionsApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string tenantId, Guid connectionId, ConnectorDbContext db, SyncCoordinator coordinator, TimeProvider time,
+        string tenantId, Guid connectionId, ConnectorDbContext db, IConnectionSyncs syncs, TimeProvider time,
         ILogger<Connection> logger, CancellationToken cancellationToken)
     {
         // Mark, do not cascade: a running sync's open transaction holds key locks on the connection row, which a DELETE
         // would wait for and an update of non-key columns does not. The rows are purged here when no sync holds them,
         // else by the replica whose sync stops, else by the scheduler's sweep.
         var now = PostgresTime.Microseconds(time.GetUtcNow());
-        List<Guid> running;
+        IReadOnlyList<Guid> running;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var deleted = await db.Connections.Where(c => c.TenantId == tenantId && c.Id == connectionId)
@@ -264,15 +247,11 @@ internal static class ConnectionsApi
                 return ConnectionRoutes.NotFound();
             }
 
-            var runs = db.SyncRuns.Where(r => r.ConnectionId == connectionId && r.Status == SyncRunStatus.Running);
-            running = await runs.Select(r => r.Id).ToListAsync(cancellationToken);
-            await runs.Where(r => r.CancelRequestedAt == null).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.CancelRequestedAt, now)
-                .SetProperty(r => r.CancelReason, SyncCoordinator.ConnectionDeletedReason), cancellationToken);
+            running = await syncs.RequestStopAsync(db, connectionId, now, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
-        running.ForEach(coordinator.CancelLocally);
+        syncs.StopLocally(running);
         if (running.Count > 0)
         {
             logger.LogInformation("Deleted connection {ConnectionId} of tenant {TenantId}; its running sync {RunIds} was asked to stop and its rows go when it has",
@@ -283,7 +262,7 @@ internal static class ConnectionsApi
         logger.LogInformation("Deleted connection {ConnectionId} of tenant {TenantId}", connectionId, tenantId);
         try
         {
-            await coordinator.PurgeDeletedAsync(connectionId, cancellationToken);
+            await syncs.PurgeDeletedAsync(connectionId, cancellationToken);
         }
         catch (NpgsqlException ex)
         {
@@ -292,12 +271,6 @@ internal static class ConnectionsApi
 
         return TypedResults.NoContent();
     }
-
-    /// <summary>A connection that never synced successfully is due at once; otherwise an interval after its last sync.</summary>
-    private static DateTimeOffset NextDue(Connection connection, DateTimeOffset now) =>
-        connection.LastSuccessfulSyncAt is null
-            ? now
-            : SyncSchedule.NextAfter(connection.LastSyncFinishedAt ?? now, connection.SyncIntervalMinutes, now);
 
     /// <summary>A token that works again, after a rotation or a passing test, takes the connection back into the schedule.</summary>
     private static void Resume(Connection connection, DateTimeOffset now)
@@ -311,7 +284,7 @@ internal static class ConnectionsApi
         }
     }
 
-    private static BridgeUrl StoredUrl(Connection connection, BridgeUrlPolicy policy)
+    private static BridgeUrl StoredUrl(Connection connection)
     {
         // The stored URL is the discovered SCIM base, so it is used as given; the policy is checked again on connect.
         var uri = new Uri(connection.ScimBaseUrl);
@@ -325,62 +298,9 @@ internal static class ConnectionsApi
             detail: result.Detail,
             extensions: new Dictionary<string, object?> { ["failure"] = BridgeFailures.Code(result.Failure), ["latencyMs"] = result.LatencyMs });
 
-    private static void ValidateName(string? name, bool required, Dictionary<string, string[]> errors)
-    {
-        if (name is null ? required : string.IsNullOrWhiteSpace(name) || name.Trim().Length > 200)
-        {
-            errors["name"] = ["The name is required and must be at most 200 characters."];
-        }
-    }
-
-    private static void ValidateInterval(int? minutes, Dictionary<string, string[]> errors)
-    {
-        if (minutes is { } m && (m < MinSyncIntervalMinutes || m > MaxSyncIntervalMinutes))
-        {
-            errors["syncIntervalMinutes"] = [$"The sync interval must be between {MinSyncIntervalMinutes} and {MaxSyncIntervalMinutes} minutes."];
-        }
-    }
-
-    private static void ValidateToken(string? token, Dictionary<string, string[]> errors)
-    {
-        if (string.IsNullOrWhiteSpace(token) || token.Length > 8192 || token.Any(char.IsWhiteSpace))
-        {
-            errors["bearerToken"] = ["The bearer token is required, at most 8192 characters, without spaces."];
-        }
-        else if (UnsendableTokenCharacter(token) is { } problem)
-        {
-            errors["bearerToken"] = [problem];
-        }
-    }
-
-    /// <summary>
-    /// The token goes into an Authorization header, which holds ASCII only; RFC 6750 §2.1 narrows a bearer token to
-    /// b64token: letters, digits, "-._~+/", then "=" padding. The answer says where and what, never the token itself.
-    /// </summary>
-    private static string? UnsendableTokenCharacter(string token)
-    {
-        var end = token.TrimEnd('=').Length;
-        for (var i = 0; i < token.Length; i++)
-        {
-            var c = token[i];
-            if (i < end ? char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '+' or '/' : c == '=' && end > 0)
-            {
-                continue;
-            }
-
-            var what = c > '\x7f' ? "a non-ASCII character (often a typographic quote or an invisible space pasted with it)"
-                : char.IsControl(c) ? "a control character"
-                : "a character a bearer token cannot hold";
-            return $"The bearer token has {what} at position {i + 1}. A bearer token holds only ASCII letters, digits and - . _ ~ + /, " +
-                   "with = only at the end (RFC 6750): copy it again from 1Password.";
-        }
-
-        return null;
-    }
-
     internal static ConnectionResponse ToResponse(Connection c) => new(
         c.Id, c.TenantId, c.Name, c.ScimBaseUrl, c.TokenHint, c.SyncIntervalMinutes, c.Enabled,
-        c.Status.ToString().ToLowerInvariant(), c.LastError, c.BridgeVersion, c.Enabled && c.Status != ConnectionStatus.Unauthorized ? c.NextSyncAt : null,
-        c.LastSyncRunId is { } runId ? new LastSyncSummary(runId, c.LastSyncStatus?.ToString().ToLowerInvariant() ?? "running", c.LastSyncFinishedAt) : null,
+        c.Status, c.LastError, c.BridgeVersion, c.Enabled && c.Status != ConnectionStatus.Unauthorized ? c.NextSyncAt : null,
+        c.LastSyncRunId is { } runId ? new LastSyncSummary(runId, c.LastSyncStatus ?? SyncRunStatus.Running, c.LastSyncFinishedAt) : null,
         c.LastSuccessfulSyncAt, c.CreatedAt, c.UpdatedAt);
 }

@@ -8,6 +8,10 @@ internal static class ApiDocs
     public static IServiceCollection AddApiDocs(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
+        // Describe what the endpoints write: the minimal APIs' JSON options (enums as snake_case strings), not MVC's.
+        services.AddTransient<Swashbuckle.AspNetCore.SwaggerGen.ISerializerDataContractResolver>(sp =>
+            new Swashbuckle.AspNetCore.SwaggerGen.JsonSerializerDataContractResolver(
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions));
         services.AddSwaggerGen(options =>
         {
             options.SwaggerDoc("v1", new OpenApiInfo

@@ -1,15 +1,24 @@
+using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Formatting.Compact;
 
 namespace OnePasswordConnector.Hosting;
+
+internal sealed class ConsoleLogOptions
+{
+    public const string Section = "Hosting";
+
+    /// <summary>Write logs to the console: readable text in Development, compact JSON (one event per line) elsewhere.</summary>
+    public bool ConsoleLogs { get; set; } = true;
+}
 
 internal static class Logging
 {
     /// <summary>Serilog for every log event: readable console text in Development, compact JSON elsewhere.</summary>
     public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder)
     {
+        builder.Services.AddOptions<ConsoleLogOptions>().BindConfiguration(ConsoleLogOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var development = builder.Environment.IsDevelopment();
-        var console = builder.Configuration.GetValue("Hosting:ConsoleLogs", true);
         // preserveStaticLogger: the host owns its logger, so one host stopping never closes another's (tests run several).
         builder.Services.AddSerilog(preserveStaticLogger: true, configureLogger: (services, logger) =>
         {
@@ -19,7 +28,7 @@ internal static class Logging
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("System.Net.Http.HttpClient", Serilog.Events.LogEventLevel.Warning)
                 .Enrich.FromLogContext();
-            if (!console)
+            if (!services.GetRequiredService<IOptions<ConsoleLogOptions>>().Value.ConsoleLogs)
             {
                 return;
             }

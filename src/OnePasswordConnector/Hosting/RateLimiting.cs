@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace OnePasswordConnector.Hosting;
 
@@ -32,13 +33,14 @@ internal static class RateLimiting
     /// </summary>
     public const int KestrelRequestLineLimit = 128 * 1024;
 
-    public static IServiceCollection AddApiLimits(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddApiLimits(this IServiceCollection services)
     {
         services.AddOptions<ApiLimitsOptions>().BindConfiguration(ApiLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestLineSize = KestrelRequestLineLimit);
-        var limits = configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>() ?? new ApiLimitsOptions();
-        services.AddRateLimiter(options =>
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<ApiLimitsOptions>>((options, apiLimits) =>
         {
+            var limits = apiLimits.Value;
             options.AddPolicy(Policy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.User.Identity?.IsAuthenticated == true
                     ? "key:" + context.User.FindFirstValue(ClaimTypes.Name)
@@ -73,7 +75,7 @@ internal static class RateLimiting
     /// <summary>Refuses oversized URLs (414) and bodies (413) before anything reads them, with a problem.</summary>
     public static WebApplication UseRequestSizeLimit(this WebApplication app)
     {
-        var max = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
+        var max = app.Services.GetRequiredService<IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
         app.Use(async (context, next) =>
         {
             var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -36,16 +37,17 @@ internal static class Telemetry
     /// </summary>
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
-        var options = Read(builder.Configuration);
+        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations()
+            .Validate(o => !o.Enabled || o.OtlpEndpoint is not { IsAbsoluteUri: false },
+                $"{TelemetryOptions.Section}:OtlpEndpoint must be an absolute URL, e.g. http://otel-collector:4317.")
+            .ValidateOnStart();
+
+        // Whether OpenTelemetry is registered at all, and with which exporters, is decided while the host is built,
+        // before the container that would hand out IOptions exists: the section is read once here, and validated at start.
+        var options = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
         if (!options.Enabled)
         {
             return builder;
-        }
-
-        Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
-        if (options.OtlpEndpoint is { IsAbsoluteUri: false })
-        {
-            throw new ValidationException($"{TelemetryOptions.Section}:OtlpEndpoint must be an absolute URL, e.g. http://otel-collector:4317.");
         }
 
         builder.Services.AddOpenTelemetry()
@@ -76,7 +78,7 @@ internal static class Telemetry
 
     public static WebApplication MapTelemetry(this WebApplication app)
     {
-        var options = Read(app.Configuration);
+        var options = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
         if (options is { Enabled: true, PrometheusEnabled: true })
         {
             app.MapPrometheusScrapingEndpoint(PrometheusPath).AllowAnonymous();
@@ -84,7 +86,4 @@ internal static class Telemetry
 
         return app;
     }
-
-    private static TelemetryOptions Read(IConfiguration configuration) =>
-        configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
 }

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
-using OnePasswordConnector.Connections;
 using OnePasswordConnector.Hosting;
 
 namespace OnePasswordConnector.Scim;

@@ -36,7 +36,7 @@ internal enum SyncTrigger
     Scheduled,
 }
 
-internal enum SyncRunStatus
+public enum SyncRunStatus
 {
     Running,
     Succeeded,

@@ -2,16 +2,6 @@ using OnePasswordConnector.Hosting;
 
 namespace OnePasswordConnector.Sync;
 
-internal static class SyncSchedule
-{
-    /// <summary>The next due time after <paramref name="from"/>, never in the past.</summary>
-    public static DateTimeOffset NextAfter(DateTimeOffset from, int intervalMinutes, DateTimeOffset now)
-    {
-        var next = from.AddMinutes(intervalMinutes);
-        return next < now ? now : next;
-    }
-}
-
 /// <summary>
 /// When a connection is next due. Intervals get up to 5 % jitter so that thousands of tenants registered together
 /// do not all sync in the same second; failures back off exponentially up to a cap.

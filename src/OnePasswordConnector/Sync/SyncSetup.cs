@@ -15,6 +15,7 @@ internal static class SyncSetup
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncLeases>();
         services.AddSingleton<SyncCoordinator>();
+        services.AddSingleton<Connections.IConnectionSyncs, ConnectionSyncs>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncCoordinator>());
         return services;
     }

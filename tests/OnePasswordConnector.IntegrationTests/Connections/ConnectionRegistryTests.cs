@@ -21,14 +21,14 @@ public sealed class ConnectionRegistryTests(ConnectorApp app) : IClassFixture<Co
             new { name = "Acme prod", scimBridgeUrl = bridge.Url + "/", bearerToken = bridge.Token, syncIntervalMinutes = 60 });
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var body = (await response.Content.ReadFromJsonAsync<ConnectionResponse>())!;
+        var body = (await response.Content.ReadFromJsonAsync<ConnectionResponse>(ApiJson.Options))!;
         var id = body.Id;
         Assert.Equal($"/api/v1/tenants/acme/connections/{id}", response.Headers.Location?.OriginalString);
         Assert.Equal("Acme prod", body.Name);
         Assert.Equal(bridge.Url + "/scim", body.ScimBridgeUrl);
         Assert.Equal("…" + bridge.Token[^4..], body.TokenHint);
         Assert.Equal(60, body.SyncIntervalMinutes);
-        Assert.Equal("pending", body.Status);
+        Assert.Equal(ConnectionStatus.Pending, body.Status);
         Assert.Equal("2.9.16", body.BridgeVersion);
         Assert.True(body.Enabled);
 
@@ -244,7 +244,7 @@ public sealed class ConnectionRegistryTests(ConnectorApp app) : IClassFixture<Co
         var response = await admin.PostAsync($"/api/v1/tenants/acme/connections/{id}/test", null);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = (await response.Content.ReadFromJsonAsync<ConnectionTestResponse>())!;
+        var body = (await response.Content.ReadFromJsonAsync<ConnectionTestResponse>(ApiJson.Options))!;
         Assert.True(body.Succeeded);
         Assert.Equal("2.9.16", body.BridgeVersion);
         Assert.Equal(1, body.TotalUsers);

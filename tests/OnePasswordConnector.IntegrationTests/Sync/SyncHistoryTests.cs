@@ -45,7 +45,7 @@ public sealed class SyncHistoryTests(SyncApp app) : IClassFixture<SyncApp>
         using var bridge = Bridge([Ada(), Grace(), Linus()], [owners, engineering]);
         var id = await app.RegisterAsync(bridge);
 
-        var run = (await app.SyncAsync(id)).Deserialize<SyncRunResponse>(JsonSerializerOptions.Web)!;
+        var run = (await app.SyncAsync(id)).Deserialize<SyncRunResponse>(ApiJson.Options)!;
 
         Assert.Equal("succeeded", run.Status);
         Assert.Equal(3, run.Users.Seen);
@@ -60,15 +60,15 @@ public sealed class SyncHistoryTests(SyncApp app) : IClassFixture<SyncApp>
         Assert.Equal(["Ada|Lovelace|ada@example.org|ada@example.org"], stored);
 
         using var client = app.ClientWithKey(ConnectorApp.AdminKey);
-        var connection = await client.GetFromJsonAsync<ConnectionResponse>($"/api/v1/tenants/acme/connections/{id}");
-        Assert.Equal("healthy", connection!.Status);
-        Assert.Equal("succeeded", connection.LastSync!.Status);
-        var provisioning = await client.GetFromJsonAsync<ProvisioningResponse>($"/api/v1/tenants/acme/connections/{id}/provisioning");
+        var connection = await client.GetFromJsonAsync<ConnectionResponse>($"/api/v1/tenants/acme/connections/{id}", ApiJson.Options);
+        Assert.Equal(ConnectionStatus.Healthy, connection!.Status);
+        Assert.Equal(SyncRunStatus.Succeeded, connection.LastSync!.Status);
+        var provisioning = await client.GetFromJsonAsync<ProvisioningResponse>($"/api/v1/tenants/acme/connections/{id}/provisioning", ApiJson.Options);
         Assert.Equal("2.9.16", provisioning!.BridgeVersion);
         Assert.True(provisioning.TokenAccepted);
         Assert.Equal(["Owners"], provisioning.PrivilegedGroupsExposed);
         Assert.Equal("healthy", provisioning.Health!.Value.GetProperty("reports")[0].GetProperty("state").GetString());
-        var runs = await client.GetFromJsonAsync<SyncRunResponse[]>($"/api/v1/tenants/acme/connections/{id}/syncs");
+        var runs = await client.GetFromJsonAsync<SyncRunResponse[]>($"/api/v1/tenants/acme/connections/{id}/syncs", ApiJson.Options);
         Assert.Equal(run.Id, runs![0].Id);
 
         // The first sync is the baseline: everyone is first seen then, and the change feed starts after it.

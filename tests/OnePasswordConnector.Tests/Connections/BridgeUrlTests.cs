@@ -1,4 +1,5 @@
 using OnePasswordConnector.Connections;
+using OnePasswordConnector.Scim;
 
 namespace OnePasswordConnector.Tests.Connections;
 

@@ -57,15 +57,6 @@ public sealed class SyncScheduleTests
         Assert.Equal(TimeSpan.FromMinutes(10.5), next - Finished);
     }
 
-    [Fact]
-    public void A_due_time_already_past_becomes_now()
-    {
-        var now = Finished.AddHours(2);
-
-        Assert.Equal(now, SyncSchedule.NextAfter(Finished, intervalMinutes: 60, now));
-        Assert.Equal(Finished.AddHours(3), SyncSchedule.NextAfter(Finished, intervalMinutes: 180, now));
-    }
-
     private sealed class FixedJitter(double value) : IJitterSource
     {
         public double Next() => value;

@@ -1,7 +1,7 @@
 using System.Net;
-using OnePasswordConnector.Connections;
+using OnePasswordConnector.Scim;
 
-namespace OnePasswordConnector.Tests.Connections;
+namespace OnePasswordConnector.Tests.Scim;
 
 public sealed class AddressGuardTests
 {
