@@ -32,9 +32,9 @@ public sealed class ConnectionRegistryTests(ConnectorApp app) : IClassFixture<Co
         Assert.Equal("2.9.16", body.BridgeVersion);
         Assert.True(body.Enabled);
 
-        var fetched = await admin.GetFromJsonAsync<ConnectionResponse>($"/api/v1/tenants/acme/connections/{id}");
+        var fetched = await admin.GetFromJsonAsync<ConnectionResponse>($"/api/v1/tenants/acme/connections/{id}", ApiJson.Options);
         Assert.Equal(id, fetched!.Id);
-        var list = await admin.GetFromJsonAsync<ConnectionResponse[]>("/api/v1/tenants/acme/connections");
+        var list = await admin.GetFromJsonAsync<ConnectionResponse[]>("/api/v1/tenants/acme/connections", ApiJson.Options);
         Assert.Contains(list!, c => c.Id == id);
     }
 
