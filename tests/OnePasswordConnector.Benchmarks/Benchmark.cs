@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
 using OnePasswordConnector.Sync;
 

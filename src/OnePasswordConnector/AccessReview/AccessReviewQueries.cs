@@ -2,6 +2,7 @@ using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
 using OnePasswordConnector.Connections;
+using OnePasswordConnector.Persistence;
 
 namespace OnePasswordConnector.AccessReview;
 

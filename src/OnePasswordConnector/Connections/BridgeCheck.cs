@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
 
 namespace OnePasswordConnector.Connections;

@@ -6,7 +6,6 @@ using Npgsql;
 using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
-using OnePasswordConnector.Sync;
 
 namespace OnePasswordConnector.Connections;
 

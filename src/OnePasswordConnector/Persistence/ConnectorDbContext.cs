@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using OnePasswordConnector.Connections;
-using OnePasswordConnector.Sync;
 
 namespace OnePasswordConnector.Persistence;
 

@@ -1,3 +1,5 @@
+using OnePasswordConnector.Persistence;
+
 namespace OnePasswordConnector.Sync;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using OnePasswordConnector.Persistence;
+
 namespace OnePasswordConnector.Sync;
 
 /// <summary>The run's bookkeeping: its connection as it starts, its progress, warnings, report and end. @r run, @c connection.</summary>

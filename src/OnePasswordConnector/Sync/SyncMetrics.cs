@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using OnePasswordConnector.Persistence;
 
 namespace OnePasswordConnector.Sync;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
 
 namespace OnePasswordConnector.Sync;

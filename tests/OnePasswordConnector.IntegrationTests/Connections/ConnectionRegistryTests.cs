@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using OnePasswordConnector.Connections;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.TestSupport;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Sync;
 using OnePasswordConnector.TestSupport;
 using WireMock.RequestBuilders;

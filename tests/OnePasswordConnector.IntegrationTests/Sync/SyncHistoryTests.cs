@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OnePasswordConnector.Connections;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Sync;
 using OnePasswordConnector.TestSupport;
 

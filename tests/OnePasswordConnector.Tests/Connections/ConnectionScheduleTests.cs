@@ -1,4 +1,5 @@
 using OnePasswordConnector.Connections;
+using OnePasswordConnector.Persistence;
 
 namespace OnePasswordConnector.Tests.Connections;
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Sync;
 
 namespace OnePasswordConnector.Tests.Sync;

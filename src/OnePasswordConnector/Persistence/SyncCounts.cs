@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using Npgsql;
 
-namespace OnePasswordConnector.Sync;
+namespace OnePasswordConnector.Persistence;
 
 /// <summary>
 /// What one run saw on the bridge and changed in the directory: the twelve counters of a run, kept once for the

@@ -1,4 +1,4 @@
-namespace OnePasswordConnector.Sync;
+namespace OnePasswordConnector.Persistence;
 
 /// <summary>What a bridge said about itself at one sync or probe: the provisioning status.</summary>
 internal sealed class ProvisioningReport

@@ -1,4 +1,4 @@
-namespace OnePasswordConnector.Sync;
+namespace OnePasswordConnector.Persistence;
 
 /// <summary>One enumeration of a bridge and its merge into the directory tables.</summary>
 internal sealed class SyncRun

@@ -1,4 +1,4 @@
-namespace OnePasswordConnector.Connections;
+namespace OnePasswordConnector.Persistence;
 
 /// <summary>A tenant's registered 1Password SCIM Bridge and its sync schedule.</summary>
 internal sealed class Connection
@@ -26,7 +26,7 @@ internal sealed class Connection
     public DateTimeOffset? LeaseExpiresAt { get; set; }
 
     public Guid? LastSyncRunId { get; set; }
-    public Sync.SyncRunStatus? LastSyncStatus { get; set; }
+    public SyncRunStatus? LastSyncStatus { get; set; }
     public DateTimeOffset? LastSyncFinishedAt { get; set; }
     public DateTimeOffset? LastSuccessfulSyncAt { get; set; }
 
