@@ -84,17 +84,8 @@ internal static class RateLimiting
                 : target.Length;
             if (targetLength > MaxRequestTargetLength)
             {
-                context.Response.StatusCode = StatusCodes.Status414UriTooLong;
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context,
-                    ProblemDetails =
-                    {
-                        Status = StatusCodes.Status414UriTooLong,
-                        Title = "URI too long",
-                        Detail = $"The path and query string are limited to {MaxRequestTargetLength} characters. Send fewer or shorter filters.",
-                    },
-                });
+                await RefuseAsync(context, StatusCodes.Status414UriTooLong, "URI too long",
+                    $"The path and query string are limited to {MaxRequestTargetLength} characters. Send fewer or shorter filters.");
                 return;
             }
 
@@ -105,22 +96,22 @@ internal static class RateLimiting
 
             if (context.Request.ContentLength > max)
             {
-                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context,
-                    ProblemDetails =
-                    {
-                        Status = StatusCodes.Status413PayloadTooLarge,
-                        Title = "Request body too large",
-                        Detail = $"Request bodies are limited to {max} bytes.",
-                    },
-                });
+                await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large", $"Request bodies are limited to {max} bytes.");
                 return;
             }
 
             await next(context);
         });
         return app;
+    }
+
+    private static async Task RefuseAsync(HttpContext context, int status, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
     }
 }
