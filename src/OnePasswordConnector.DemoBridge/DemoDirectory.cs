@@ -2,51 +2,17 @@ using System.Collections.Immutable;
 
 namespace OnePasswordConnector.DemoBridge;
 
-/// <summary>A 1Password user as the bridge serves it. <see cref="UserName"/> is the email, as on 1Password.</summary>
-public sealed record DemoUser(
-    string Id,
-    string UserName,
-    string GivenName,
-    string FamilyName,
-    string DisplayName,
-    string Email,
-    bool Active,
-    DateTimeOffset Created,
-    DateTimeOffset LastModified);
-
-/// <summary>A 1Password group; <see cref="MemberIds"/> are user ids in the order they joined.</summary>
-public sealed record DemoGroup(
-    string Id,
-    string DisplayName,
-    ImmutableArray<string> MemberIds,
-    DateTimeOffset Created,
-    DateTimeOffset LastModified);
-
-/// <summary>What <see cref="DemoDirectory.Churn"/> changed.</summary>
-public sealed record ChurnSummary(int Added, int Removed, int Deactivated, int MembershipMoves);
-
-/// <summary>The SCIM resource types the bridge lists.</summary>
-public enum DemoResourceType
-{
-    User,
-    Group,
-}
-
 /// <summary>
 /// An in-memory 1Password team. Safe to read and change from any thread while a bridge serves it: each request reads
 /// one consistent snapshot, so a change made between two pages shows on the next page, as it would on a real bridge.
 /// </summary>
-public sealed class DemoDirectory
+public sealed partial class DemoDirectory
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, DemoUser> users = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DemoGroup> groups = new(StringComparer.Ordinal);
     private readonly Random random;
     private DirectorySnapshot? snapshot;
-
-    private readonly Lock counterGate = new();
-    private readonly long[] listRequests = new long[2];
-    private readonly Dictionary<(string Token, DemoResourceType? Type), (int Running, int Max)> listsInFlight = [];
 
     /// <summary>An empty team. <paramref name="seed"/> drives the ids of resources added later.</summary>
     public DemoDirectory(int seed = 0, TimeProvider? timeProvider = null)
@@ -230,53 +196,6 @@ public sealed class DemoDirectory
         }
     }
 
-    /// <summary>List requests served (authorised ones only) for a resource type.</summary>
-    public long ListRequests(DemoResourceType resourceType) => Interlocked.Read(ref listRequests[(int)resourceType]);
-
-    /// <summary>
-    /// The most list requests that were in flight at once with this token, for one resource type or, when null, for
-    /// both together. A sequential enumeration keeps this at 1; overlapping enumerations push it higher.
-    /// </summary>
-    public int MaxConcurrentListRequests(string bearerToken, DemoResourceType? resourceType = null)
-    {
-        lock (counterGate)
-        {
-            return listsInFlight.GetValueOrDefault((bearerToken, resourceType)).Max;
-        }
-    }
-
-    public void ResetCounters()
-    {
-        lock (counterGate)
-        {
-            Array.Clear(listRequests);
-            foreach (var key in listsInFlight.Keys.ToList())
-            {
-                listsInFlight[key] = (listsInFlight[key].Running, listsInFlight[key].Running);
-            }
-        }
-    }
-
-    internal IDisposable BeginListRequest(string bearerToken, DemoResourceType resourceType)
-    {
-        Interlocked.Increment(ref listRequests[(int)resourceType]);
-        Track(bearerToken, +1, resourceType);
-        return new ListRequest(this, bearerToken, resourceType);
-    }
-
-    private void Track(string bearerToken, int delta, DemoResourceType resourceType)
-    {
-        lock (counterGate)
-        {
-            foreach (var key in new[] { (bearerToken, (DemoResourceType?)resourceType), (bearerToken, null) })
-            {
-                var (running, max) = listsInFlight.GetValueOrDefault(key);
-                running += delta;
-                listsInFlight[key] = (running, Math.Max(max, running));
-            }
-        }
-    }
-
     internal DirectorySnapshot Snapshot()
     {
         lock (gate)
@@ -352,26 +271,4 @@ public sealed class DemoDirectory
             return changed;
         }
     }
-
-    private sealed class ListRequest(DemoDirectory directory, string bearerToken, DemoResourceType resourceType) : IDisposable
-    {
-        public void Dispose() => directory.Track(bearerToken, -1, resourceType);
-    }
-}
-
-/// <summary>One consistent, read-only view of the directory, rebuilt lazily after a change.</summary>
-internal sealed class DirectorySnapshot
-{
-    public DirectorySnapshot(Dictionary<string, DemoUser> users, Dictionary<string, DemoGroup> groups)
-    {
-        UserById = new Dictionary<string, DemoUser>(users, StringComparer.Ordinal);
-        GroupById = new Dictionary<string, DemoGroup>(groups, StringComparer.Ordinal);
-        Users = [.. users.Values.OrderBy(u => u.Id, StringComparer.Ordinal)];
-        Groups = [.. groups.Values.OrderBy(g => g.Id, StringComparer.Ordinal)];
-    }
-
-    public DemoUser[] Users { get; }
-    public DemoGroup[] Groups { get; }
-    public Dictionary<string, DemoUser> UserById { get; }
-    public Dictionary<string, DemoGroup> GroupById { get; }
 }
