@@ -30,7 +30,7 @@ internal sealed class SyncRun
     public string? Warnings { get; set; }
 }
 
-internal enum SyncTrigger
+public enum SyncTrigger
 {
     Manual,
     Scheduled,

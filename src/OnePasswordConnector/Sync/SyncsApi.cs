@@ -15,8 +15,8 @@ namespace OnePasswordConnector.Sync;
 public sealed record SyncRunResponse(
     Guid Id,
     Guid ConnectionId,
-    string Trigger,
-    string Status,
+    SyncTrigger Trigger,
+    SyncRunStatus Status,
     DateTimeOffset StartedAt,
     DateTimeOffset? FinishedAt,
     SyncProgressResponse Progress,
@@ -37,7 +37,7 @@ public sealed record SyncCountsResponse(int Seen, int Added, int Changed, int Re
 /// <summary>The bridge's provisioning status as of the latest sync or probe.</summary>
 public sealed record ProvisioningResponse(
     Guid ConnectionId,
-    string ConnectionStatus,
+    ConnectionStatus ConnectionStatus,
     DateTimeOffset RecordedAt,
     Guid? SyncRunId,
     string Verdict,
@@ -166,7 +166,7 @@ internal static class SyncsApi
                 detail: "No provisioning status yet: it is recorded by each sync. Start one with POST .../syncs.");
         }
 
-        return TypedResults.Ok(new ProvisioningResponse(connectionId, connection.Status.ToString().ToLowerInvariant(), report.RecordedAt,
+        return TypedResults.Ok(new ProvisioningResponse(connectionId, connection.Status, report.RecordedAt,
             report.SyncRunId, report.Verdict, report.Reachable, report.TokenAccepted, report.BridgeVersion, report.BridgeBuild,
             Json(report.HealthReports), Json(report.ServiceProviderConfig), report.PrivilegedGroups, report.Error,
             connection.LastSuccessfulSyncAt));
@@ -175,7 +175,7 @@ internal static class SyncsApi
     private static JsonElement? Json(string? text) => text is null ? null : JsonDocument.Parse(text).RootElement.Clone();
 
     internal static SyncRunResponse ToResponse(SyncRun r) => new(
-        r.Id, r.ConnectionId, r.Trigger.ToString().ToLowerInvariant(), r.Status.ToString().ToLowerInvariant(), r.StartedAt, r.FinishedAt,
+        r.Id, r.ConnectionId, r.Trigger, r.Status, r.StartedAt, r.FinishedAt,
         new SyncProgressResponse(r.PagesRead, r.ResourcesRead),
         new SyncCountsResponse(r.Counts.UsersSeen, r.Counts.UsersAdded, r.Counts.UsersChanged, r.Counts.UsersRemoved),
         new SyncCountsResponse(r.Counts.GroupsSeen, r.Counts.GroupsAdded, r.Counts.GroupsChanged, r.Counts.GroupsRemoved),

@@ -48,12 +48,12 @@ public sealed class SyncHistoryTests(SyncApp app) : IClassFixture<SyncApp>
 
         var run = (await app.SyncAsync(id)).Deserialize<SyncRunResponse>(ApiJson.Options)!;
 
-        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(SyncRunStatus.Succeeded, run.Status);
         Assert.Equal(3, run.Users.Seen);
         Assert.Equal(3, run.Users.Added);
         Assert.Equal(2, run.Groups.Added);
         Assert.Equal(4, run.Memberships.Seen);
-        Assert.Equal("manual", run.Trigger);
+        Assert.Equal(SyncTrigger.Manual, run.Trigger);
         Assert.Equal(["UAAAAAAAAAAAAAAAAAAAAAAAAA|ada@example.org|True", "UBBBBBBBBBBBBBBBBBBBBBBBBB|grace@example.org|True", "UCCCCCCCCCCCCCCCCCCCCCCCCC|linus@example.org|True"],
             await app.CurrentUsersAsync(id));
         Assert.Equal(4, (await app.CurrentMembershipsAsync(id)).Count);
