@@ -5,7 +5,7 @@ using OnePasswordConnector.TestSupport;
 namespace OnePasswordConnector.ReliabilityTests;
 
 /// <summary>The service with one synced connection for tenant acme and one for globex: real ids for every route.</summary>
-public class SeededApp : SyncApp
+public partial class SeededApp : SyncApp
 {
     private FakeBridge? bridge;
 
@@ -39,4 +39,18 @@ public class SeededApp : SyncApp
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>A route template with a real value of the seeded directory in each of its parameters.</summary>
+    public string Fill(string route) => RouteParameter().Replace(route, match => match.Groups[1].Value switch
+    {
+        "tenantId" => Acme,
+        "connectionId" => ConnectionId.ToString(),
+        "runId" => RunId.ToString(),
+        "userId" => UserId,
+        "groupId" => GroupId,
+        var name => throw new InvalidOperationException($"Route parameter '{name}' of {route} has no test value: add one here."),
+    });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
+    public static partial System.Text.RegularExpressions.Regex RouteParameter();
 }

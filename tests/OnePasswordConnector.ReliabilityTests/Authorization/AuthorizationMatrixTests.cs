@@ -39,7 +39,7 @@ public sealed partial class AuthorizationMatrixTests(SeededApp app, ITestOutputH
         var failures = new List<string>();
         foreach (var (method, route) in endpoints)
         {
-            var url = Fill(route);
+            var url = app.Fill(route);
             foreach (var caller in Enum.GetValues<Caller>())
             {
                 using var client = app.ClientWithKey(caller switch
@@ -78,16 +78,4 @@ public sealed partial class AuthorizationMatrixTests(SeededApp app, ITestOutputH
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    private string Fill(string route) => RouteParameter().Replace(route, match => match.Groups[1].Value switch
-    {
-        "tenantId" => ConnectorApp.Acme,
-        "connectionId" => app.ConnectionId.ToString(),
-        "runId" => app.RunId.ToString(),
-        "userId" => SeededApp.UserId,
-        "groupId" => SeededApp.GroupId,
-        var name => throw new InvalidOperationException($"Route parameter '{name}' of {route} has no test value: add one here."),
-    });
-
-    [GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
-    private static partial Regex RouteParameter();
 }

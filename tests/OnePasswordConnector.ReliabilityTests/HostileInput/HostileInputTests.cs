@@ -123,14 +123,14 @@ public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper o
         var mapped = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1/tenants/", StringComparison.Ordinal) == true)
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
-                .Select(m => (Method: m, Route: RouteConstraint().Replace(e.RoutePattern.RawText!, "{$1}").TrimEnd('/'))))
+                .Select(m => (Method: m, Route: SeededApp.RouteParameter().Replace(e.RoutePattern.RawText!, "{$1}").TrimEnd('/'))))
             .ToList();
         Assert.DoesNotContain(mapped, e => !documented.Any(d => d.Method == e.Method && d.Route == e.Route));
 
         var requests = new List<(string Method, string Url, string? Body, string Field, string Kind)>();
         foreach (var (method, route, operation) in documented)
         {
-            var url = Fill(route);
+            var url = app.Fill(route);
             foreach (var parameter in operation.TryGetProperty("parameters", out var parameters) ? parameters.EnumerateArray() : default)
             {
                 if (parameter.GetProperty("in").GetString() != "query")
@@ -192,19 +192,6 @@ public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper o
         var connection = await client.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/acme/connections/{app.ConnectionId}");
         Assert.DoesNotContain("hostile", connection.GetProperty("name").GetString(), StringComparison.Ordinal);
     }
-
-    private string Fill(string route) => RouteConstraint().Replace(route, match => match.Groups[1].Value switch
-    {
-        "tenantId" => ConnectorApp.Acme,
-        "connectionId" => app.ConnectionId.ToString(),
-        "runId" => app.RunId.ToString(),
-        "userId" => SeededApp.UserId,
-        "groupId" => SeededApp.GroupId,
-        var name => throw new InvalidOperationException($"Route parameter '{name}' of {route} has no test value: add one here."),
-    });
-
-    [GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
-    private static partial Regex RouteConstraint();
 
     [Fact]
     public async Task A_body_over_the_size_limit_gets_413()
