@@ -17,14 +17,8 @@ public sealed class DeleteAcrossReplicasTests
     [Fact]
     public async Task A_delete_sent_to_the_replica_without_the_sync_stops_it_on_the_one_that_runs_it_and_purges_its_rows()
     {
-        var time = new FakeTimeProvider(SchedulerApp.Epoch);
-        await using var running = await SchedulerApp.StartAsync(time, settings: [PatientBridge]);
-        await using var other = await SchedulerApp.StartAsync(time, running.ConnectionString, PatientBridge);
-        using var bridge = Bridge();
-        var id = await running.RegisterAsync(bridge);
-        using var stuck = new StuckPage(bridge, "Users", startIndex: 1 + SyncApp.PageSize);
-        var runId = Assert.Single(await running.Scheduler.RunOnceAsync(CancellationToken.None));
-        await stuck.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+        await using var replicas = await TwoReplicas.WithAStuckSyncAsync();
+        var (time, running, other, id, runId) = (replicas.Time, replicas.Running, replicas.Other, replicas.ConnectionId, replicas.RunId);
 
         using var client = other.ClientWithKey(ConnectorApp.AdminKey);
         var watch = Stopwatch.StartNew();
@@ -44,14 +38,8 @@ public sealed class DeleteAcrossReplicasTests
     [Fact]
     public async Task A_cancel_sent_to_the_replica_without_the_sync_stops_it_on_the_one_that_runs_it()
     {
-        var time = new FakeTimeProvider(SchedulerApp.Epoch);
-        await using var running = await SchedulerApp.StartAsync(time, settings: [PatientBridge]);
-        await using var other = await SchedulerApp.StartAsync(time, running.ConnectionString, PatientBridge);
-        using var bridge = Bridge();
-        var id = await running.RegisterAsync(bridge);
-        using var stuck = new StuckPage(bridge, "Users", startIndex: 1 + SyncApp.PageSize);
-        var runId = Assert.Single(await running.Scheduler.RunOnceAsync(CancellationToken.None));
-        await stuck.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+        await using var replicas = await TwoReplicas.WithAStuckSyncAsync();
+        var (time, running, other, id, runId) = (replicas.Time, replicas.Running, replicas.Other, replicas.ConnectionId, replicas.RunId);
 
         using var client = other.ClientWithKey(ConnectorApp.AdminKey);
         var cancelled = await client.PostAsync($"/api/v1/tenants/acme/connections/{id}/syncs/{runId}/cancel", null);
@@ -109,5 +97,51 @@ public sealed class DeleteAcrossReplicasTests
         bridge.ServePaged("Groups", [ScimPayload.Group("gAAAAAAAAAAAAAAAAAAAAAAAA1", "Engineering", "UAAAAAAAAAAAAAAAAAAAAAAAA1")], SyncApp.PageSize);
         bridge.RejectOtherTokens();
         return bridge;
+    }
+
+    /// <summary>Two replicas on one database and clock; the first runs a sync stuck on page 2 of the users.</summary>
+    private sealed class TwoReplicas : IAsyncDisposable
+    {
+        private FakeBridge? bridge;
+        private StuckPage? stuck;
+
+        public FakeTimeProvider Time { get; } = new(SchedulerApp.Epoch);
+
+        public SchedulerApp Running { get; private set; } = null!;
+
+        public SchedulerApp Other { get; private set; } = null!;
+
+        public Guid ConnectionId { get; private set; }
+
+        public Guid RunId { get; private set; }
+
+        public static async Task<TwoReplicas> WithAStuckSyncAsync()
+        {
+            var replicas = new TwoReplicas();
+            replicas.Running = await SchedulerApp.StartAsync(replicas.Time, settings: [PatientBridge]);
+            replicas.Other = await SchedulerApp.StartAsync(replicas.Time, replicas.Running.ConnectionString, PatientBridge);
+            replicas.bridge = Bridge();
+            replicas.ConnectionId = await replicas.Running.RegisterAsync(replicas.bridge);
+            replicas.stuck = new StuckPage(replicas.bridge, "Users", startIndex: 1 + SyncApp.PageSize);
+            replicas.RunId = Assert.Single(await replicas.Running.Scheduler.RunOnceAsync(CancellationToken.None));
+            await replicas.stuck.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+            return replicas;
+        }
+
+        // In the order the tests' own usings had: the page released and the bridge gone before the replicas stop.
+        public async ValueTask DisposeAsync()
+        {
+            stuck?.Dispose();
+            bridge?.Dispose();
+            if (Other is not null)
+            {
+                await Other.DisposeAsync();
+            }
+
+            if (Running is not null)
+            {
+                await Running.DisposeAsync();
+            }
+        }
     }
 }
