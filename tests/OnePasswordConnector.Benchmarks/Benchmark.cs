@@ -168,7 +168,7 @@ internal static class Benchmark
     {
         var progress = new NoProgress();
         int users = 0, groups = 0, memberships = 0;
-        await foreach (var item in pager.EnumerateAsync(endpoint, "Groups", progress))
+        await foreach (var item in pager.EnumerateAsync(endpoint, "Groups", progress, new EnumerationRecord()))
         {
             var group = ScimGroup.Parse(item.Resource, item.Members);
             groups++;
@@ -176,7 +176,7 @@ internal static class Benchmark
             keep?.Groups.Add(group);
         }
 
-        await foreach (var item in pager.EnumerateAsync(endpoint, "Users", progress))
+        await foreach (var item in pager.EnumerateAsync(endpoint, "Users", progress, new EnumerationRecord()))
         {
             var user = ScimUser.Parse(item.Resource);
             users++;

@@ -50,6 +50,7 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
             e.Property(r => r.Trigger).HasLowercaseConversion();
             e.Property(r => r.Status).HasLowercaseConversion();
             e.Property(r => r.Warnings).HasColumnType("jsonb");
+            e.Property(r => r.Completeness).HasColumnType("jsonb");
             e.ComplexProperty(r => r.Counts, counts =>
             {
                 foreach (var counter in counts.Metadata.ComplexType.GetDeclaredProperties())

@@ -28,6 +28,12 @@ internal sealed class SyncRun
 
     /// <summary>The first warnings in full, as a JSON array.</summary>
     public string? Warnings { get; set; }
+
+    /// <summary>Whether every completeness check of the run passed; null while it runs or when it never enumerated.</summary>
+    public bool? Complete { get; set; }
+
+    /// <summary>The run's completeness record, as a JSON object: what it proves about the population it read.</summary>
+    public string? Completeness { get; set; }
 }
 
 public enum SyncTrigger

@@ -27,13 +27,15 @@ internal sealed class ScimPager(ScimPageReader readPage, int pageSize, int maxPa
 
     /// <summary>Yields each resource once. For Groups, members come lifted out of the page (see <see cref="MemberExtraction"/>).</summary>
     public async IAsyncEnumerable<ScimListItem> EnumerateAsync(
-        BridgeEndpoint bridge, string resourceType, IEnumerationProgress progress,
+        BridgeEndpoint bridge, string resourceType, IEnumerationProgress progress, EnumerationRecord record,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var extractMembers = resourceType == "Groups";
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int? total = null;
         var startIndex = 1;
+        record.PageSizeAsked = pageSize;
+        record.RequestParameters = $"count={pageSize}";
         for (var page = 1; ; page++)
         {
             if (page > maxPages)
@@ -43,6 +45,7 @@ internal sealed class ScimPager(ScimPageReader readPage, int pageSize, int maxPa
 
             var uri = bridge.Resolve($"{resourceType}?startIndex={startIndex}&count={pageSize}");
             ScimDocument document;
+            record.PagesRequested++;
             try
             {
                 document = await readPage(bridge, uri, extractMembers, cancellationToken);
@@ -64,9 +67,12 @@ internal sealed class ScimPager(ScimPageReader readPage, int pageSize, int maxPa
                 }
 
                 total = pageTotal;
+                record.TotalResultsFirst ??= pageTotal;
+                record.TotalResultsLast = pageTotal;
                 var resources = ScimJson.Property(root, "Resources") is { ValueKind: JsonValueKind.Array } array ? array : default;
                 var count = resources.ValueKind == JsonValueKind.Array ? resources.GetArrayLength() : 0;
                 progress.PageRead(resourceType, count);
+                record.PageSizeHonoured = Math.Max(record.PageSizeHonoured ?? 0, count);
                 if (count == 0)
                 {
                     if (seen.Count < pageTotal)
@@ -95,7 +101,12 @@ internal sealed class ScimPager(ScimPageReader readPage, int pageSize, int maxPa
                     if (seen.Add(id))
                     {
                         fresh++;
+                        record.DistinctIds = seen.Count;
                         yield return new ScimListItem(resource, document.ExtractedMembers?.GetValueOrDefault(index), document.RepairsOf(index));
+                    }
+                    else
+                    {
+                        record.DuplicatesDropped++;
                     }
                 }
 

@@ -12,6 +12,8 @@ internal sealed class StageResult
     public SyncCounts Counts { get; } = new();
     public List<string> PrivilegedGroups { get; } = [];
     public SyncWarnings Warnings { get; } = new();
+    public EnumerationRecord Users { get; } = new();
+    public EnumerationRecord Groups { get; } = new();
 }
 
 /// <summary>
@@ -32,7 +34,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
         // Groups first: then it is known, before users are read, which groups need their members from the users.
         await using (var members = await session.BeginBinaryImportAsync(MemberRows.Copy(target), cancellationToken))
         {
-            await foreach (var item in pager.EnumerateAsync(bridge, "Groups", progress, cancellationToken))
+            await foreach (var item in pager.EnumerateAsync(bridge, "Groups", progress, result.Groups, cancellationToken))
             {
                 var group = ScimGroup.Parse(item.Resource, item.Members);
                 counts.GroupsSeen++;
@@ -42,7 +44,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
                     result.PrivilegedGroups.Add(group.DisplayName);
                 }
 
-                var list = group.Members ?? await ReadMembersAsync(group.Id, result.Warnings, cancellationToken);
+                var list = group.Members ?? await ReadMembersAsync(group.Id, result, cancellationToken);
                 var old = stored.Groups.Remove(group.Id, out var before) ? before : ((byte[] Content, byte[]? Members)?)null;
                 if (old is { } o)
                 {
@@ -81,7 +83,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
         var usersCarryGroups = false;
         await using (var writer = await session.BeginBinaryImportAsync(UserRows.Copy(target), cancellationToken))
         {
-            await foreach (var item in pager.EnumerateAsync(bridge, "Users", progress, cancellationToken))
+            await foreach (var item in pager.EnumerateAsync(bridge, "Users", progress, result.Users, cancellationToken))
             {
                 var resource = item.Resource;
                 var user = ScimUser.Parse(resource);
@@ -159,13 +161,14 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
     }
 
     /// <summary>Members of a group listed without them, from <c>GET /Groups/{id}</c>; null when that has none either.</summary>
-    private async Task<IReadOnlyList<ScimMember>?> ReadMembersAsync(string groupId, SyncWarnings warnings, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ScimMember>?> ReadMembersAsync(string groupId, StageResult result, CancellationToken cancellationToken)
     {
+        result.Groups.MemberListsRead++;
         using var document = await client.GetJsonAsync(bridge, bridge.Resolve($"Groups/{Uri.EscapeDataString(groupId)}"), cancellationToken);
         var members = ScimGroup.Parse(document.RootElement).Members;
         if (members is not null)
         {
-            warnings.TextReplaced("Group", groupId, document.RepairsOf(-1)?.Where(r => r.Attribute.StartsWith("members", StringComparison.OrdinalIgnoreCase)).ToList());
+            result.Warnings.TextReplaced("Group", groupId, document.RepairsOf(-1)?.Where(r => r.Attribute.StartsWith("members", StringComparison.OrdinalIgnoreCase)).ToList());
         }
 
         return members;

@@ -162,7 +162,7 @@ public sealed class ScimPagerTests
         var pager = new ScimPager(bridge.ReadAsync, pageSize: 2, maxPages: 10);
 
         var groups = new List<ScimListItem>();
-        await foreach (var item in pager.EnumerateAsync(Bridge, "Groups", new NoProgress()))
+        await foreach (var item in pager.EnumerateAsync(Bridge, "Groups", new NoProgress(), new EnumerationRecord()))
         {
             groups.Add(item);
         }
@@ -176,7 +176,7 @@ public sealed class ScimPagerTests
     {
         var pager = new ScimPager(bridge.ReadAsync, pageSize, maxPages);
         var ids = new List<string>();
-        await foreach (var item in pager.EnumerateAsync(Bridge, "Users", new NoProgress()))
+        await foreach (var item in pager.EnumerateAsync(Bridge, "Users", new NoProgress(), new EnumerationRecord()))
         {
             ids.Add(item.Resource.GetProperty("id").GetString()!);
         }
