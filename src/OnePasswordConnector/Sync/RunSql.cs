@@ -34,7 +34,7 @@ internal static class RunSql
     /// Ends the run and, in the same statement, releases its lease: whoever sees the run finished can start the next.
     /// </summary>
     public static readonly string CompleteRun = $"""
-        UPDATE sync_runs SET status = 'succeeded', finished_at = @finished, pages_read = @pages, resources_read = @resources,
+        UPDATE sync_runs SET status = 'succeeded', finished_at = @finished, complete = true, pages_read = @pages, resources_read = @resources,
             {SyncCounts.Assignments}
         WHERE id = @r AND status = 'running'
         """;

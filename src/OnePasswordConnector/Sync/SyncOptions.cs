@@ -25,4 +25,16 @@ internal sealed class SyncOptions
     /// <summary>How often a running sync writes its progress and renews its lease.</summary>
     [Range(1, 600)]
     public int HeartbeatSeconds { get; set; } = 5;
+
+    /// <summary>Requests one sync has in flight at once against its bridge: list pages, member lists, removal checks.</summary>
+    [Range(1, 32)]
+    public int MaxConcurrentRequests { get; set; } = 4;
+
+    /// <summary>How often an enumeration that saw the directory change under it starts again before the run gives up.</summary>
+    [Range(0, 10)]
+    public int EnumerationRestarts { get; set; } = 3;
+
+    /// <summary>Stored users and groups a run may look up one by one before recording them removed; past it the run fails.</summary>
+    [Range(0, 1_000_000)]
+    public int MaxRemovalChecks { get; set; } = 5_000;
 }
