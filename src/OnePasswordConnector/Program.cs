@@ -17,6 +17,7 @@ builder.Services.AddApiKeys();
 builder.Services.AddApiLimits();
 builder.Services.AddApiDocs();
 builder.Services.AddPersistence(builder.Configuration);
+builder.Services.AddKeyRing(builder.Configuration);
 builder.Services.AddScimClient();
 builder.Services.AddConnectionRegistry();
 builder.Services.AddSync();
