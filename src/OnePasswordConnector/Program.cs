@@ -25,6 +25,10 @@ builder.Services.AddScheduler();
 builder.Services.AddAccessReview();
 
 var app = builder.Build();
+if (args is ["migrate", ..])
+{
+    return await app.RunMigrateCommandAsync();
+}
 
 // Middleware
 app.UseProblemHandling();
@@ -47,6 +51,7 @@ connection.MapAccessReviewApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();
+return 0;
 
 /// <summary>The entry point, public for WebApplicationFactory in the integration tests.</summary>
 public partial class Program;

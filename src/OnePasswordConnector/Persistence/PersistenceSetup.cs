@@ -47,21 +47,4 @@ internal static class PersistenceSetup
         services.AddHealthChecks().AddDbContextCheck<ConnectorDbContext>("postgres", tags: ["ready"]);
         return services;
     }
-
-    public static async Task MigrateDatabaseAsync(this WebApplication app)
-    {
-        if (!app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup)
-        {
-            return;
-        }
-
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ConnectorDbContext>();
-        // EF reads the history table before creating it and logs that failed read as an error on every fresh
-        // database; creating it first (the same shape EF creates) keeps a clean start from looking like a broken one.
-        await db.Database.ExecuteSqlRawAsync(
-            "CREATE TABLE IF NOT EXISTS \"__EFMigrationsHistory\" (migration_id character varying(150) NOT NULL PRIMARY KEY, product_version character varying(32) NOT NULL)",
-            app.Lifetime.ApplicationStopping);
-        await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
-    }
 }

@@ -61,6 +61,16 @@ public sealed partial class DockerFilesTests
     }
 
     [Fact]
+    public void The_compose_file_applies_migrations_with_the_migrate_command_before_the_service_starts()
+    {
+        var compose = File.ReadAllText(Path.Combine(Root, "docker/docker-compose.yml"));
+
+        Assert.Matches(@"migrate:\s*\n(\s+.*\n)*?\s+command: \[""migrate""\]", compose);
+        Assert.Matches(@"depends_on:\s*\n\s+migrate:\s*\n\s+condition: service_completed_successfully", compose);
+        Assert.Contains("Database__MigrateOnStartup: \"false\"", compose, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_readme_points_to_the_docker_files()
     {
         var readme = File.ReadAllText(Path.Combine(Root, "README.md"));
