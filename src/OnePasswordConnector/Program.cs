@@ -25,7 +25,7 @@ builder.Services.AddScheduler();
 builder.Services.AddAccessReview();
 
 var app = builder.Build();
-if (args is ["migrate", ..])
+if (args is [DatabaseMigrations.Command, ..])
 {
     return await app.RunMigrateCommandAsync();
 }

@@ -11,6 +11,9 @@ namespace OnePasswordConnector.Persistence;
 /// </summary>
 internal static class DatabaseMigrations
 {
+    /// <summary>The first command-line argument that runs the service as the migrate command.</summary>
+    public const string Command = "migrate";
+
     public static async Task MigrateDatabaseAsync(this WebApplication app)
     {
         if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup)
