@@ -7,7 +7,7 @@ internal static class BenchmarkProgram
 {
     public static async Task<int> Main(string[] args)
     {
-        // Usage: OnePasswordConnector.Benchmarks [--sizes S,L] [--page-size 100]
+        // Usage: OnePasswordConnector.Benchmarks [--sizes S,L] [--page-size 100] | --capacity [users, default 10000]
         // The PostgreSQL admin connection string comes from ONEPASSWORDCONNECTOR_BENCH_POSTGRES (scripts/bench.sh sets it).
         var sizes = "S,L";
         var pageSize = 100;
@@ -28,6 +28,13 @@ internal static class BenchmarkProgram
         {
             Console.Error.WriteLine("Set ONEPASSWORDCONNECTOR_BENCH_POSTGRES to a PostgreSQL admin connection string, or run scripts/bench.sh.");
             return 2;
+        }
+
+        if (args is ["--capacity", ..])
+        {
+            var users = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
+            Console.WriteLine(CapacityBenchmark.Table(await CapacityBenchmark.RunAsync(users, admin, Console.Out)));
+            return 0;
         }
 
         var results = new List<SizeResult>();

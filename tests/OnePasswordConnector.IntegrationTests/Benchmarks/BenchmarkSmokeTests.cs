@@ -26,4 +26,22 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         Assert.True(result.CsvRows >= result.Users, $"{result.CsvRows} CSV rows for {result.Users} users");
         Assert.Contains("| full sync into an empty database |", Benchmark.Table(result), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_capacity_benchmark_measures_bytes_cpu_and_churn_growth_at_size_500()
+    {
+        using var log = new StringWriter();
+
+        var result = await CapacityBenchmark.RunAsync(500, TestDatabase.AdminConnectionString, log);
+
+        output.WriteLine(log.ToString());
+        output.WriteLine(CapacityBenchmark.Table(result));
+        Assert.Equal(501, result.Users);
+        Assert.True(result.Memberships > 2000, $"{result.Memberships} memberships");
+        Assert.True(result.BytesPerUser > 0 && result.BytesPerMembership > 0);
+        Assert.True(result.SyncCpuSeconds > 0, "the connector's CPU time is measured");
+        Assert.True(result.SyncDatabaseCpuSeconds > 0, "PostgreSQL's CPU time is measured from /proc");
+        Assert.True(result.ChurnEvents > 0 && result.GrowthPerChurnDay > 0, "a day of 1 % churn adds history");
+        Assert.Contains("capacity_bytes_per_user=", CapacityBenchmark.Table(result), StringComparison.Ordinal);
+    }
 }
