@@ -2,6 +2,7 @@ using OnePasswordConnector.AccessReview;
 using OnePasswordConnector.Connections;
 using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
+using OnePasswordConnector.Retention;
 using OnePasswordConnector.Scim;
 using OnePasswordConnector.Sync;
 
@@ -23,6 +24,7 @@ builder.Services.AddConnectionRegistry();
 builder.Services.AddSync();
 builder.Services.AddScheduler();
 builder.Services.AddAccessReview();
+builder.Services.AddRetention();
 
 var app = builder.Build();
 if (args is [DatabaseMigrations.Command, ..])

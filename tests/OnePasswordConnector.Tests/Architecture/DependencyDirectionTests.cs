@@ -19,6 +19,7 @@ public sealed class DependencyDirectionTests
         ["Connections"] = ["Hosting", "Persistence", "Scim"],
         ["Sync"] = ["Hosting", "Persistence", "Scim", "Connections"],
         ["AccessReview"] = ["Hosting", "Persistence", "Scim", "Connections"],
+        ["Retention"] = ["Hosting", "Persistence"],
     };
 
     public static TheoryData<string> Folders => [.. Below.Keys];
