@@ -66,7 +66,6 @@ public sealed class CompletenessTests(SyncApp app) : IClassFixture<SyncApp>
     {
         using var bridge = Team();
         var id = await app.RegisterAsync(bridge.Fake);
-        bridge.LookupStatus = null;
         bridge.Fake.ServePage("Users", 3, ScimPayload.Error(500, "down"), status: 500);
 
         var run = await app.SyncAsync(id);
@@ -119,5 +118,28 @@ public sealed class CompletenessTests(SyncApp app) : IClassFixture<SyncApp>
 
         Assert.Equal("running", running.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, running.GetProperty("completeness").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_run_that_could_read_no_member_list_of_a_group_succeeds_but_is_not_complete()
+    {
+        using var bridge = new FakeBridge();
+        bridge.ServeServiceProviderConfig();
+        var listed = ScimPayload.Group("GNONE", "Contractors");
+        listed.Remove("members");
+        bridge.ServePage("Groups", 1, ScimPayload.ListResponse([listed], 1, 1));
+        bridge.Authorized("/scim/Groups/GNONE", priority: 5).RespondWith(FakeBridge.Json(200, listed));
+        bridge.ServePaged("Users", ScimPayload.TeamOfFive(), SyncApp.PageSize);
+        bridge.RejectOtherTokens();
+        var id = await app.RegisterAsync(bridge);
+
+        var run = await app.SyncAsync(id);
+
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        var record = run.GetProperty("completeness");
+        Assert.False(record.GetProperty("complete").GetBoolean());
+        Assert.Equal(["group_members_read"],
+            record.GetProperty("checks").EnumerateArray().Where(c => !c.GetProperty("passed").GetBoolean()).Select(c => c.GetProperty("name").GetString()));
+        Assert.Equal(1, record.GetProperty("groups").GetProperty("memberListsRead").GetInt32());
     }
 }
