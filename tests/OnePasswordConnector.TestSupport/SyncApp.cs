@@ -65,6 +65,21 @@ public class SyncApp : ConnectorApp
     public Task<List<string>> CurrentMembershipsAsync(Guid connectionId) =>
         QueryAsync("SELECT group_id || '>' || member_id FROM memberships WHERE connection_id = @c AND removed_at IS NULL ORDER BY 1", connectionId);
 
+    /// <summary>
+    /// Every stored row of the connection's directory and history, with its timestamps, and the change events: equal
+    /// before and after a run exactly when the run changed nothing.
+    /// </summary>
+    public Task<List<string>> StoredDirectoryAsync(Guid connectionId) => QueryAsync("""
+        SELECT 'user ' || u::text FROM directory_users u WHERE connection_id = @c
+        UNION ALL SELECT 'user history ' || h::text FROM user_history h WHERE connection_id = @c
+        UNION ALL SELECT 'group ' || g::text FROM directory_groups g WHERE connection_id = @c
+        UNION ALL SELECT 'group history ' || h::text FROM group_history h WHERE connection_id = @c
+        UNION ALL SELECT 'membership ' || m::text FROM memberships m WHERE connection_id = @c
+        UNION ALL SELECT 'membership history ' || h::text FROM membership_history h WHERE connection_id = @c
+        UNION ALL SELECT 'event ' || e::text FROM change_events e WHERE connection_id = @c
+        ORDER BY 1
+        """, connectionId);
+
     public Task<List<string>> ChangeEventsAsync(Guid connectionId, Guid? runId = null) =>
         QueryAsync(runId is null
             ? "SELECT kind || ':' || subject_id FROM change_events WHERE connection_id = @c ORDER BY id"

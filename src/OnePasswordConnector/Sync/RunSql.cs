@@ -30,11 +30,10 @@ internal static class RunSql
     /// <summary>The run's data-quality warnings: how many in all, and the first ones in full. @r, @count, @warnings.</summary>
     public const string RecordWarnings = "UPDATE sync_runs SET warning_count = @count, warnings = @warnings WHERE id = @r";
 
-    /// <summary>
-    /// Ends the run and, in the same statement, releases its lease: whoever sees the run finished can start the next.
-    /// </summary>
+    /// <summary>Ends the run with its completeness record (@complete, @completeness); the connection follows.</summary>
     public static readonly string CompleteRun = $"""
-        UPDATE sync_runs SET status = 'succeeded', finished_at = @finished, complete = true, pages_read = @pages, resources_read = @resources,
+        UPDATE sync_runs SET status = 'succeeded', finished_at = @finished, complete = @complete, completeness = @completeness,
+            pages_read = @pages, resources_read = @resources,
             {SyncCounts.Assignments}
         WHERE id = @r AND status = 'running'
         """;
@@ -53,7 +52,8 @@ internal static class RunSql
     // The connection is only updated while this run is still its latest: a run abandoned and replaced by another
     // replica's must not overwrite what the newer run recorded.
     public const string FailRun = """
-        UPDATE sync_runs SET status = @status, finished_at = @t, pages_read = @pages, resources_read = @resources, error = @error
+        UPDATE sync_runs SET status = @status, finished_at = @t, pages_read = @pages, resources_read = @resources, error = @error,
+            complete = false, completeness = @completeness
         WHERE id = @r AND status = 'running';
         UPDATE connections SET status = @connection_status, last_error = @error,
             consecutive_failures = consecutive_failures + CASE WHEN @status = 'failed' THEN 1 ELSE 0 END,

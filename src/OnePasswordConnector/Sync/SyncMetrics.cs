@@ -34,7 +34,7 @@ internal sealed class SyncMetrics
         resourcesRead.Add(resources);
     }
 
-    /// <param name="reason">The failure kind: a bridge failure code (unauthorized, timeout, ...), cancelled, database or internal.</param>
+    /// <param name="reason">The failure kind: a bridge failure code (unauthorized, timeout, ...), cancelled, database, refused or internal.</param>
     public void Failed(string reason, TimeSpan elapsed, int resources)
     {
         failed.Add(1, new KeyValuePair<string, object?>("reason", reason));

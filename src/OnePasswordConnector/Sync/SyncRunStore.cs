@@ -35,14 +35,17 @@ internal sealed class SyncRunStore(NpgsqlDataSource db, SyncScheduleCalculator s
     /// <summary>Marks the run succeeded and the connection healthy, in the transaction that wrote the directory.</summary>
     public async Task CompleteAsync(
         NpgsqlConnection session, Guid runId, ConnectionSnapshot connection, StageResult staged, SyncProgress progress,
-        BridgeReport report, CancellationToken cancellationToken)
+        BridgeReport report, SyncCompleteness completeness, CancellationToken cancellationToken)
     {
         var now = PostgresTime.Microseconds(time.GetUtcNow());
+        completeness = completeness with { FinishedAt = now };
         await using (var run = connection.Bind(new NpgsqlCommand(RunSql.CompleteRun, session), runId))
         {
             run.Parameters.AddWithValue("finished", now);
             run.Parameters.AddWithValue("pages", progress.Pages);
             run.Parameters.AddWithValue("resources", progress.Resources);
+            run.Parameters.AddWithValue("complete", completeness.Complete);
+            run.Parameters.Add(new NpgsqlParameter("completeness", NpgsqlDbType.Jsonb) { Value = CompletenessRecord.ToJson(completeness) });
             staged.Counts.AddParameters(run.Parameters);
             if (await run.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
@@ -102,10 +105,12 @@ internal sealed class SyncRunStore(NpgsqlDataSource db, SyncScheduleCalculator s
         await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <param name="completeness">What the run learnt before it stopped, recorded with complete = false.</param>
     public async Task FailAsync(Guid runId, ConnectionSnapshot connection, SyncRunStatus status, string error, BridgeFailure? failure,
-        SyncProgress progress, BridgeReport report, bool cancelRequested = false)
+        SyncProgress progress, BridgeReport report, SyncCompleteness completeness, bool cancelRequested = false)
     {
         var now = PostgresTime.Microseconds(time.GetUtcNow());
+        completeness = completeness with { FinishedAt = now };
         var unauthorized = failure == BridgeFailure.Unauthorized;
         var connectionStatus = status == SyncRunStatus.Cancelled
             ? (connection.Status == ConnectionStatus.Pending ? "pending" : connection.Status.ToString().ToLowerInvariant())
@@ -129,6 +134,7 @@ internal sealed class SyncRunStore(NpgsqlDataSource db, SyncScheduleCalculator s
                 command.Parameters.AddWithValue("pages", progress.Pages);
                 command.Parameters.AddWithValue("resources", progress.Resources);
                 command.Parameters.AddWithValue("next", next);
+                command.Parameters.Add(new NpgsqlParameter("completeness", NpgsqlDbType.Jsonb) { Value = CompletenessRecord.ToJson(completeness) });
                 await command.ExecuteNonQueryAsync(CancellationToken.None);
             }
 

@@ -48,7 +48,8 @@ internal sealed class SyncRunner(
         if (connection.Deleted)
         {
             logger.LogInformation("Sync {RunId} of connection {ConnectionId} did not begin: the connection was deleted", runId, connectionId);
-            await runs.FailAsync(runId, connection, SyncRunStatus.Cancelled, SyncCoordinator.ConnectionDeletedReason, null, new SyncProgress(), new BridgeReport());
+            await runs.FailAsync(runId, connection, SyncRunStatus.Cancelled, SyncCoordinator.ConnectionDeletedReason, null, new SyncProgress(),
+                new BridgeReport(), Unmerged(connection, new BridgeReport(), new StageResult(), SyncCoordinator.ConnectionDeletedReason));
             metrics.Failed("cancelled", time.GetElapsedTime(startedAt), 0);
             return SyncRunStatus.Cancelled;
         }
@@ -60,23 +61,26 @@ internal sealed class SyncRunner(
             db, runId, progress, TimeSpan.FromSeconds(options.Value.HeartbeatSeconds), time, logger, budget.Token);
 
         var report = new BridgeReport();
+        var staged = new StageResult();
         try
         {
             var bridge = new BridgeEndpoint(new Uri(connection.ScimBaseUrl), tokens.Unprotect(connection.ProtectedToken));
             var client = new ScimClient(httpClients.CreateClient(ScimSetup.SyncClient), scimOptions.Value.MaxResponseBytes);
             await report.ReadAsync(client, bridge, budget.Token);
             await using var session = await db.OpenConnectionAsync(budget.Token);
-            var staging = new SyncStaging(client, bridge, new ScimPager(client, options.Value.PageSize, options.Value.MaxPages), progress);
-            StageResult staged;
+            var staging = new SyncStaging(bridge, new ScimPager(client, options.Value.PageSize, options.Value.MaxPages),
+                new ResourceReads(client, bridge, options.Value.MaxConcurrentRequests), options.Value.MaxRemovalChecks, progress);
             if (connection.LastSuccessfulSyncAt is null)
             {
                 // The baseline: everything is new, so the bridge streams straight into the directory tables inside
                 // one transaction. A failed enumeration rolls it all back.
                 await using var transaction = await session.BeginTransactionAsync(budget.Token);
-                staged = await staging.StageAsync(session, new StoredDirectory(), StageTarget.Baseline(connection.Id, connection.RunStartedAt), budget.Token);
+                await staging.StageAsync(session, new StoredDirectory(), StageTarget.Baseline(connection.Id, connection.RunStartedAt), staged, budget.Token);
                 report.PrivilegedGroups = [.. staged.PrivilegedGroups];
                 await heartbeat.StopAsync();
-                await runs.CompleteAsync(session, runId, connection, staged, progress, report, cancellationToken);
+                var digest = await PopulationDigest.ComputeAsync(session, connection.Id, cancellationToken);
+                await runs.CompleteAsync(session, runId, connection, staged, progress, report,
+                    CompletenessRecord.Assemble(connection.RunStartedAt, report, staged, baseline: true, digest, null), cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 await AfterCommitAsync(session, MergeSql.AnalyzeDirectory, cancellationToken);
             }
@@ -84,7 +88,7 @@ internal sealed class SyncRunner(
             {
                 await Execute(session, MergeSql.CreateStaging, budget.Token);
                 var stored = await StoredDirectory.LoadAsync(session, connection.Id, budget.Token);
-                staged = await staging.StageAsync(session, stored, StageTarget.Staging, budget.Token);
+                await staging.StageAsync(session, stored, StageTarget.Staging, staged, budget.Token);
                 report.PrivilegedGroups = [.. staged.PrivilegedGroups];
                 await Execute(session, MergeSql.AnalyzeStaging, budget.Token);
                 await heartbeat.StopAsync();
@@ -104,7 +108,8 @@ internal sealed class SyncRunner(
             var requested = await runs.CancelReasonAsync(runId);
             var reason = requested ?? "The sync was cancelled (the service was stopping).";
             logger.LogWarning("Sync {RunId} of connection {ConnectionId} was cancelled: {Reason}", runId, connectionId, reason);
-            await runs.FailAsync(runId, connection, SyncRunStatus.Cancelled, reason, null, progress, report, cancelRequested: requested is not null);
+            await runs.FailAsync(runId, connection, SyncRunStatus.Cancelled, reason, null, progress, report,
+                Unmerged(connection, report, staged, reason), cancelRequested: requested is not null);
             metrics.Failed("cancelled", time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Cancelled;
         }
@@ -122,7 +127,8 @@ internal sealed class SyncRunner(
                 // Whatever failed, it failed because the connection's rows went away under the sync: say so, and stop.
                 logger.LogInformation("Sync {RunId} of connection {ConnectionId} stopped: the connection was deleted ({Error})",
                     runId, connectionId, ex.Message);
-                await runs.FailAsync(runId, connection, SyncRunStatus.Cancelled, SyncCoordinator.ConnectionDeletedReason, null, progress, report);
+                await runs.FailAsync(runId, connection, SyncRunStatus.Cancelled, SyncCoordinator.ConnectionDeletedReason, null, progress, report,
+                    Unmerged(connection, report, staged, SyncCoordinator.ConnectionDeletedReason));
                 metrics.Failed("cancelled", time.GetElapsedTime(startedAt), progress.Resources);
                 return SyncRunStatus.Cancelled;
             }
@@ -130,12 +136,13 @@ internal sealed class SyncRunner(
             var (message, failure) = ex switch
             {
                 BridgeException bridge => (bridge.Message, (BridgeFailure?)bridge.Failure),
+                SyncRefusedException refused => (refused.Message, null),
                 OperationCanceledException => ($"The sync exceeded its time budget of {options.Value.BudgetMinutes} minutes.", BridgeFailure.Timeout),
                 PostgresException { SqlState: ['2', '2' or '3', ..] } => (DatabaseRefusedData, null),
                 NpgsqlException => (DatabaseUnavailable, null),
                 _ => (InternalError, null),
             };
-            if (ex is BridgeException or OperationCanceledException)
+            if (ex is BridgeException or OperationCanceledException or SyncRefusedException)
             {
                 logger.LogWarning("Sync {RunId} of connection {ConnectionId} failed ({Failure}): {Error}", runId, connectionId, failure, message);
             }
@@ -149,8 +156,8 @@ internal sealed class SyncRunner(
                 logger.LogError(ex, "Sync {RunId} of connection {ConnectionId} failed: {Error}", runId, connectionId, ex.Message);
             }
 
-            await runs.FailAsync(runId, connection, SyncRunStatus.Failed, message, failure, progress, report);
-            var reason = failure is { } f ? BridgeFailures.Code(f)! : ex is NpgsqlException ? "database" : "internal";
+            await runs.FailAsync(runId, connection, SyncRunStatus.Failed, message, failure, progress, report, Unmerged(connection, report, staged, message));
+            var reason = failure is { } f ? BridgeFailures.Code(f)! : ex is NpgsqlException ? "database" : ex is SyncRefusedException ? "refused" : "internal";
             metrics.Failed(reason, time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Failed;
         }
@@ -166,9 +173,14 @@ internal sealed class SyncRunner(
         (counts.GroupsAdded, counts.GroupsChanged, counts.GroupsRemoved) = await Triple(session, MergeSql.MergeGroups, runId, connection, cancellationToken);
         (counts.MembershipsAdded, counts.MembershipsRemoved, counts.ChangeEvents) =
             await Triple(session, MergeSql.MergeMemberships, runId, connection, cancellationToken);
-        await runs.CompleteAsync(session, runId, connection, staged, progress, report, cancellationToken);
+        var digest = await PopulationDigest.ComputeAsync(session, connection.Id, cancellationToken);
+        await runs.CompleteAsync(session, runId, connection, staged, progress, report,
+            CompletenessRecord.Assemble(connection.RunStartedAt, report, staged, baseline: false, digest, null), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
+
+    private static SyncCompleteness Unmerged(ConnectionSnapshot connection, BridgeReport report, StageResult staged, string failure) =>
+        CompletenessRecord.Assemble(connection.RunStartedAt, report, staged, connection.LastSuccessfulSyncAt is null, null, failure);
 
     private static async Task<(int, int, int)> Triple(
         NpgsqlConnection session, string sql, Guid runId, ConnectionSnapshot connection, CancellationToken cancellationToken)

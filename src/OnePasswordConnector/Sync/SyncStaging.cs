@@ -1,12 +1,16 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Npgsql;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
 
 namespace OnePasswordConnector.Sync;
 
-/// <summary>What one enumeration staged: the run's counters so far, the privileged groups seen, the warnings met.</summary>
+/// <summary>
+/// What one enumeration staged: the run's counters so far, the privileged groups seen, the warnings met, and what each
+/// resource type's enumeration proved. It lives as long as the run, so a failed run still records what it learnt.
+/// </summary>
 internal sealed class StageResult
 {
     public SyncCounts Counts { get; } = new();
@@ -14,98 +18,91 @@ internal sealed class StageResult
     public SyncWarnings Warnings { get; } = new();
     public EnumerationRecord Users { get; } = new();
     public EnumerationRecord Groups { get; } = new();
+
+    /// <summary>The pager reached the end of /Users, or of /Groups, without an error.</summary>
+    public bool UsersEnumerated { get; set; }
+
+    public bool GroupsEnumerated { get; set; }
+
+    /// <summary>Every stored user and group the enumerations did not return was looked up (or none needed to be).</summary>
+    public bool RemovalsChecked { get; set; }
+
+    /// <summary>Groups whose member list neither the group, nor <c>GET /Groups/{id}</c>, nor the users' own group lists gave.</summary>
+    public int MemberListsUnknown { get; set; }
 }
 
 /// <summary>
 /// Enumerates a bridge completely and stages, with binary COPY, only what differs from <see cref="StoredDirectory"/>:
-/// new or changed users and groups, the member lists of groups whose members changed, and the ids that were not
-/// seen again. An unchanged directory stages nothing, so a re-sync costs little more than reading the bridge.
+/// new or changed users and groups, the member lists of groups whose members changed, and the ids that are gone. A
+/// stored id the enumeration did not return is looked up on its own before it counts as gone, since a directory
+/// edited during the enumeration shifts offsets and a page can skip a resource that still exists. An unchanged
+/// directory stages nothing, so a re-sync costs little more than reading the bridge.
 /// </summary>
-internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, ScimPager pager, IEnumerationProgress progress)
+internal sealed partial class SyncStaging(
+    BridgeEndpoint bridge, ScimPager pager, ResourceReads reads, int maxRemovalChecks, IEnumerationProgress progress)
 {
-    public async Task<StageResult> StageAsync(NpgsqlConnection session, StoredDirectory stored, StageTarget target, CancellationToken cancellationToken)
+    private readonly List<(ScimGroup Group, byte[]? MembersHash, bool Restaged)> staged = [];
+    private readonly Dictionary<string, ScimGroup> unknownMembers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (byte[] Content, byte[]? Members)> previous = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ScimMember>> fromUsers = new(StringComparer.Ordinal);
+    private bool usersCarryGroups;
+
+    public async Task StageAsync(
+        NpgsqlConnection session, StoredDirectory stored, StageTarget target, StageResult result, CancellationToken cancellationToken)
     {
-        var result = new StageResult();
         var counts = result.Counts;
-        var staged = new List<(ScimGroup Group, byte[]? MembersHash, bool Restaged)>();
-        var unknownMembers = new Dictionary<string, ScimGroup>(StringComparer.Ordinal);
-        var previous = new Dictionary<string, (byte[] Content, byte[]? Members)>(StringComparer.Ordinal);
 
         // Groups first: then it is known, before users are read, which groups need their members from the users.
         await using (var members = await session.BeginBinaryImportAsync(MemberRows.Copy(target), cancellationToken))
         {
+            var withoutMembers = new List<ScimGroup>();
             await foreach (var item in pager.EnumerateAsync(bridge, "Groups", progress, result.Groups, cancellationToken))
             {
                 var group = ScimGroup.Parse(item.Resource, item.Members);
-                counts.GroupsSeen++;
                 result.Warnings.TextReplaced("Group", group.Id, item.Repairs);
-                if (PrivilegedGroups.Contains(group.DisplayName))
+                if (group.Members is null)
                 {
-                    result.PrivilegedGroups.Add(group.DisplayName);
-                }
-
-                var list = group.Members ?? await ReadMembersAsync(group.Id, result, cancellationToken);
-                var old = stored.Groups.Remove(group.Id, out var before) ? before : ((byte[] Content, byte[]? Members)?)null;
-                if (old is { } o)
-                {
-                    previous[group.Id] = o;
-                }
-
-                if (list is null)
-                {
-                    unknownMembers[group.Id] = group with { Members = null };
-                    if (old is null || !old.Value.Content.AsSpan().SequenceEqual(group.Hash))
-                    {
-                        staged.Add((group with { Members = null }, null, false));
-                    }
-
+                    withoutMembers.Add(group);
                     continue;
                 }
 
-                counts.MembershipsSeen += list.Count;
-                var membersHash = MembersHash(list);
-                var restage = old?.Members is not { } oldMembers || !oldMembers.AsSpan().SequenceEqual(membersHash);
-                if (restage)
+                await StageGroupAsync(members, target, stored, group, group.Members, result, cancellationToken);
+            }
+
+            result.GroupsEnumerated = true;
+
+            // Member lists of groups listed without them, read after the list so that they can be read side by side.
+            var lists = await reads.ReadAsync("Groups", withoutMembers.ConvertAll(g => g.Id), notFoundIsAnswer: false,
+                root => ScimGroup.Parse(root), cancellationToken);
+            result.Groups.MemberListsRead += withoutMembers.Count;
+            foreach (var group in withoutMembers)
+            {
+                var read = lists[group.Id];
+                if (read.Value?.Members is not null)
                 {
-                    await MemberRows.WriteAsync(members, target, group.Id, list, cancellationToken);
+                    result.Warnings.TextReplaced("Group", group.Id,
+                        read.Repairs?.Where(r => r.Attribute.StartsWith("members", StringComparison.OrdinalIgnoreCase)).ToList() is { Count: > 0 } r ? r : null);
                 }
 
-                if (restage || old is null || !old.Value.Content.AsSpan().SequenceEqual(group.Hash))
-                {
-                    staged.Add((group with { Members = null }, membersHash, restage));
-                }
+                await StageGroupAsync(members, target, stored, group, read.Value?.Members, result, cancellationToken);
             }
 
             await members.CompleteAsync(cancellationToken);
         }
 
-        var fromUsers = new Dictionary<string, List<ScimMember>>(StringComparer.Ordinal);
-        var usersCarryGroups = false;
         await using (var writer = await session.BeginBinaryImportAsync(UserRows.Copy(target), cancellationToken))
         {
             await foreach (var item in pager.EnumerateAsync(bridge, "Users", progress, result.Users, cancellationToken))
             {
-                var resource = item.Resource;
-                var user = ScimUser.Parse(resource);
-                counts.UsersSeen++;
-                result.Warnings.TextReplaced("User", user.Id, item.Repairs);
-                usersCarryGroups |= ScimJson.Property(resource, "groups") is not null;
-                foreach (var groupId in user.GroupIds)
-                {
-                    if (unknownMembers.ContainsKey(groupId))
-                    {
-                        (fromUsers.TryGetValue(groupId, out var list) ? list : fromUsers[groupId] = []).Add(new ScimMember(user.Id, "User"));
-                    }
-                }
-
-                if (!stored.Users.Remove(user.Id, out var oldHash) || !oldHash.AsSpan().SequenceEqual(user.Hash))
-                {
-                    await UserRows.WriteAsync(writer, target, user, cancellationToken);
-                }
+                result.Warnings.TextReplaced("User", ScimJson.String(item.Resource, "id") ?? "", item.Repairs);
+                await StageUserAsync(writer, target, stored, item.Resource, result, cancellationToken);
             }
 
+            result.UsersEnumerated = true;
             await writer.CompleteAsync(cancellationToken);
         }
+
+        await CheckRemovalsAsync(session, stored, target, result, cancellationToken);
 
         // Groups listed without members: the users' own group lists are the members, when the bridge sends them.
         if (usersCarryGroups && unknownMembers.Count > 0)
@@ -130,6 +127,7 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
             unknownMembers.Clear();
         }
 
+        result.MemberListsUnknown = unknownMembers.Count;
         await using (var writer = await session.BeginBinaryImportAsync(GroupRows.Copy(target), cancellationToken))
         {
             foreach (var (group, membersHash, restaged) in staged)
@@ -145,10 +143,10 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
             counts.UsersAdded = counts.UsersSeen;
             counts.GroupsAdded = counts.GroupsSeen;
             counts.MembershipsAdded = counts.MembershipsSeen;
-            return result;
+            return;
         }
 
-        // What was stored but not seen again in a complete enumeration is gone from the bridge.
+        // What is left was stored, not returned by the enumeration, and answered 404 on its own: gone from the bridge.
         await using (var writer = await session.BeginBinaryImportAsync(MemberRows.StageRemoved, cancellationToken))
         {
             await MemberRows.WriteRemovedAsync(writer, "User", stored.Users.Keys, cancellationToken);
@@ -156,22 +154,75 @@ internal sealed class SyncStaging(ScimClient client, BridgeEndpoint bridge, Scim
 
             await writer.CompleteAsync(cancellationToken);
         }
-
-        return result;
     }
 
-    /// <summary>Members of a group listed without them, from <c>GET /Groups/{id}</c>; null when that has none either.</summary>
-    private async Task<IReadOnlyList<ScimMember>?> ReadMembersAsync(string groupId, StageResult result, CancellationToken cancellationToken)
+    private async Task StageGroupAsync(
+        NpgsqlBinaryImporter members, StageTarget target, StoredDirectory stored, ScimGroup group, IReadOnlyList<ScimMember>? list,
+        StageResult result, CancellationToken cancellationToken)
     {
-        result.Groups.MemberListsRead++;
-        using var document = await client.GetJsonAsync(bridge, bridge.Resolve($"Groups/{Uri.EscapeDataString(groupId)}"), cancellationToken);
-        var members = ScimGroup.Parse(document.RootElement).Members;
-        if (members is not null)
+        var counts = result.Counts;
+        counts.GroupsSeen++;
+        if (PrivilegedGroups.Contains(group.DisplayName))
         {
-            result.Warnings.TextReplaced("Group", groupId, document.RepairsOf(-1)?.Where(r => r.Attribute.StartsWith("members", StringComparison.OrdinalIgnoreCase)).ToList());
+            result.PrivilegedGroups.Add(group.DisplayName);
         }
 
-        return members;
+        var old = stored.Groups.Remove(group.Id, out var before) ? before : ((byte[] Content, byte[]? Members)?)null;
+        if (old is { } o)
+        {
+            previous[group.Id] = o;
+        }
+
+        if (list is null)
+        {
+            unknownMembers[group.Id] = group with { Members = null };
+            if (old is null || !old.Value.Content.AsSpan().SequenceEqual(group.Hash))
+            {
+                staged.Add((group with { Members = null }, null, false));
+            }
+
+            return;
+        }
+
+        counts.MembershipsSeen += list.Count;
+        var membersHash = MembersHash(list);
+        var restage = old?.Members is not { } oldMembers || !oldMembers.AsSpan().SequenceEqual(membersHash);
+        if (restage)
+        {
+            await MemberRows.WriteAsync(members, target, group.Id, list, cancellationToken);
+        }
+
+        if (restage || old is null || !old.Value.Content.AsSpan().SequenceEqual(group.Hash))
+        {
+            staged.Add((group with { Members = null }, membersHash, restage));
+        }
+    }
+
+    private Task StageUserAsync(
+        NpgsqlBinaryImporter writer, StageTarget target, StoredDirectory stored, JsonElement resource, StageResult result,
+        CancellationToken cancellationToken)
+    {
+        usersCarryGroups |= ScimJson.Property(resource, "groups") is not null;
+        return StageUserAsync(writer, target, stored, ScimUser.Parse(resource), result, cancellationToken);
+    }
+
+    private async Task StageUserAsync(
+        NpgsqlBinaryImporter writer, StageTarget target, StoredDirectory stored, ScimUser user, StageResult result,
+        CancellationToken cancellationToken)
+    {
+        result.Counts.UsersSeen++;
+        foreach (var groupId in user.GroupIds)
+        {
+            if (unknownMembers.ContainsKey(groupId))
+            {
+                (fromUsers.TryGetValue(groupId, out var list) ? list : fromUsers[groupId] = []).Add(new ScimMember(user.Id, "User"));
+            }
+        }
+
+        if (!stored.Users.Remove(user.Id, out var oldHash) || !oldHash.AsSpan().SequenceEqual(user.Hash))
+        {
+            await UserRows.WriteAsync(writer, target, user, cancellationToken);
+        }
     }
 
     /// <summary>A digest of a member list, independent of the order the bridge sends it in.</summary>

@@ -12,6 +12,8 @@ namespace OnePasswordConnector.Sync;
 /// <param name="Error">Why a run failed, in words an admin can act on.</param>
 /// <param name="WarningCount">How many data-quality warnings the run met (it still succeeded).</param>
 /// <param name="Warnings">The first 100 warnings in full.</param>
+/// <param name="Completeness">What the run proves about the population it read; null while it runs, and for a run that
+/// ended before it could read its connection.</param>
 public sealed record SyncRunResponse(
     Guid Id,
     Guid ConnectionId,
@@ -26,7 +28,8 @@ public sealed record SyncRunResponse(
     int ChangeEvents,
     string? Error,
     int WarningCount,
-    SyncWarning[] Warnings);
+    SyncWarning[] Warnings,
+    SyncCompleteness? Completeness);
 
 /// <summary>Pages and resources read so far.</summary>
 public sealed record SyncProgressResponse(int PagesRead, int ResourcesRead);
@@ -180,5 +183,5 @@ internal static class SyncsApi
         new SyncCountsResponse(r.Counts.UsersSeen, r.Counts.UsersAdded, r.Counts.UsersChanged, r.Counts.UsersRemoved),
         new SyncCountsResponse(r.Counts.GroupsSeen, r.Counts.GroupsAdded, r.Counts.GroupsChanged, r.Counts.GroupsRemoved),
         new SyncCountsResponse(r.Counts.MembershipsSeen, r.Counts.MembershipsAdded, 0, r.Counts.MembershipsRemoved),
-        r.Counts.ChangeEvents, r.Error, r.WarningCount, SyncWarnings.FromJson(r.Warnings));
+        r.Counts.ChangeEvents, r.Error, r.WarningCount, SyncWarnings.FromJson(r.Warnings), CompletenessRecord.FromJson(r.Completeness));
 }

@@ -204,6 +204,23 @@ public sealed class BridgeUrlTests
         Assert.Equal("https://localhost/", url.Origin.AbsoluteUri);
     }
 
+    [Theory]
+    [InlineData("https://provisioning.1password.com/scim/v2")]
+    [InlineData("https://provisioning.1password.com/scim/v2/")]
+    [InlineData("provisioning.1password.com/scim/v2")]
+    public void The_1password_hosted_provisioning_url_is_taken_as_given_and_every_request_goes_under_it(string input)
+    {
+        var url = Parse(input, Strict);
+        var bridge = new BridgeEndpoint(url.ScimBase!, "token");
+
+        Assert.Equal("https://provisioning.1password.com/", url.Origin.AbsoluteUri);
+        Assert.Equal(["https://provisioning.1password.com/scim/v2"], url.CandidateBases().Select(u => u.AbsoluteUri));
+        Assert.Equal("https://provisioning.1password.com/scim/v2/ServiceProviderConfig", bridge.Resolve("ServiceProviderConfig").AbsoluteUri);
+        Assert.Equal("https://provisioning.1password.com/scim/v2/Users?startIndex=1&count=1", bridge.Resolve("Users?startIndex=1&count=1").AbsoluteUri);
+        Assert.Equal("https://provisioning.1password.com/scim/v2/Users/U1", bridge.Resolve("Users/U1").AbsoluteUri);
+        Assert.Equal("https://provisioning.1password.com/health", new Uri(bridge.Origin, "/health").AbsoluteUri);
+    }
+
     private static BridgeUrl Parse(string input, BridgeUrlPolicy policy)
     {
         var ok = BridgeUrl.TryParse(input, policy, out var url, out var error);
