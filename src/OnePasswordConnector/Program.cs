@@ -4,6 +4,7 @@ using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
 using OnePasswordConnector.Sync;
+using OnePasswordConnector.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,6 +23,7 @@ builder.Services.AddConnectionRegistry();
 builder.Services.AddSync();
 builder.Services.AddScheduler();
 builder.Services.AddAccessReview();
+builder.Services.AddWebhooks();
 
 var app = builder.Build();
 
@@ -43,6 +45,7 @@ var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
 var connection = tenant.MapConnectionsApi();
 connection.MapSyncsApi();
 connection.MapAccessReviewApi();
+tenant.MapWebhooksApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();
