@@ -34,7 +34,8 @@ internal static class WebhooksApi
             .WithSummary("List a subscription's deliveries, newest first, with every attempt");
         group.MapPost("/{webhookId:guid}/deliveries/{deliveryId:guid}/redeliver", Redeliver).WithName("RedeliverWebhook")
             .WithSummary("Send a delivery's event again")
-            .WithDescription("Queues a new delivery of the same event (the same webhook-id) for the next poll. 409 while the subscription is disabled.");
+            .WithDescription("Queues a new delivery of the same event (the same webhook-id) for the next poll. 409 while the subscription is disabled.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return group;
     }
 

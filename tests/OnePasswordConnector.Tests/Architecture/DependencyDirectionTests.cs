@@ -19,6 +19,7 @@ public sealed class DependencyDirectionTests
         ["Connections"] = ["Hosting", "Persistence", "Scim"],
         ["Sync"] = ["Hosting", "Persistence", "Scim", "Connections"],
         ["AccessReview"] = ["Hosting", "Persistence", "Scim", "Connections"],
+        ["Webhooks"] = ["Hosting", "Persistence", "Scim", "Connections", "Sync"],
     };
 
     public static TheoryData<string> Folders => [.. Below.Keys];
