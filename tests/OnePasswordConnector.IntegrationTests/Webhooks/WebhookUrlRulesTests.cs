@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.IntegrationTests.Webhooks;
@@ -31,4 +33,46 @@ public sealed class WebhookUrlRulesTests(StrictWebhookApp app) : IClassFixture<S
         Assert.Equal([message], errors.GetProperty(field).EnumerateArray().Select(e => e.GetString()));
     }
 
+    /// <summary>
+    /// A name passes the URL check (it is no address) but is resolved again when a delivery connects: one that resolves
+    /// to loopback is refused there, so nothing reaches the listener behind it.
+    /// </summary>
+    [Fact]
+    public async Task A_delivery_to_a_name_that_resolves_to_an_internal_address_is_refused_when_it_connects()
+    {
+        using var listener = new WebhookSubscriber();
+        var port = new Uri(listener.Url).Port;
+        var (webhook, _) = await app.SubscribeAsync($"https://localhost:{port}/hook", ["connection.stale"], "ssrf");
+
+        // A connection registered a day ago that never synced: connection.stale is due. (Registering through the API
+        // would probe the bridge, which this policy refuses on loopback.)
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ConnectorDbContext>();
+            var registered = DateTimeOffset.UtcNow.AddDays(-1);
+            db.Connections.Add(new Connection
+            {
+                Id = Guid.CreateVersion7(),
+                TenantId = "ssrf",
+                Name = "Never synced",
+                ScimBaseUrl = "https://bridge.example.org/scim",
+                ProtectedToken = "not-a-token",
+                TokenHint = "…",
+                SyncIntervalMinutes = 60,
+                CreatedAt = registered,
+                UpdatedAt = registered,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        await app.Worker().RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(listener.Server.LogEntries);
+        using var client = app.ClientWithKey(ConnectorApp.AdminKey);
+        var delivery = Assert.Single((await client.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/ssrf/webhooks/{webhook}/deliveries")).EnumerateArray());
+        Assert.Equal("pending", delivery.GetProperty("status").GetString());
+        var attempt = Assert.Single(delivery.GetProperty("attempts").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, attempt.GetProperty("statusCode").ValueKind);
+        Assert.Equal("the endpoint's host resolves to an address the SSRF policy does not allow", attempt.GetProperty("error").GetString());
+    }
 }
