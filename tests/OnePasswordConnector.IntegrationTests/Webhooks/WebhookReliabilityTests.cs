@@ -227,6 +227,34 @@ public sealed class WebhookReliabilityTests(ITestOutputHelper output)
         Assert.Contains("410 Gone", subscription.GetProperty("disabledReason").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Two_replicas_checking_a_stale_connection_at_once_raise_one_connection_stale()
+    {
+        var time = new FakeTimeProvider(SchedulerApp.Epoch);
+        await using var first = await SchedulerApp.StartAsync(time, null, DrivenWorker);
+        await using var second = await SchedulerApp.StartAsync(time, first.ConnectionString, DrivenWorker);
+        using var bridge = FakeBridge.Healthy([Ada.User()], []);
+        var id = await first.RegisterAsync(bridge);
+        await first.SyncAsync(id);
+        using var subscriber = new WebhookSubscriber();
+        await first.SubscribeAsync(subscriber.Url, ["connection.stale"]);
+
+        time.Advance(TimeSpan.FromMinutes(2 * 1440));
+        for (var pass = 0; pass < 5; pass++)
+        {
+            await Task.WhenAll(first.Worker().RunOnceAsync(CancellationToken.None), second.Worker().RunOnceAsync(CancellationToken.None));
+            time.Advance(TimeSpan.FromMinutes(10));
+        }
+
+        Assert.Equal("connection.stale", Assert.Single(subscriber.Accepted).Type);
+
+        // A successful sync ends the spell; staying without one for twice the interval again starts the next.
+        await first.SyncAsync(id);
+        time.Advance(TimeSpan.FromMinutes(2 * 1440));
+        await Task.WhenAll(first.Worker().RunOnceAsync(CancellationToken.None), second.Worker().RunOnceAsync(CancellationToken.None));
+        Assert.Equal(2, subscriber.Accepted.Count);
+    }
+
     private static async Task<DateTimeOffset?> NextAttemptAsync(SyncApp app)
     {
         var rows = await app.QueryAsync("SELECT (extract(epoch FROM next_attempt_at) * 1000000)::bigint FROM webhook_deliveries WHERE status = 'pending'", Guid.Empty);
