@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
+using OnePasswordConnector.IntegrationTests.Scheduling;
 using OnePasswordConnector.TestSupport;
 using OnePasswordConnector.Webhooks;
 using Xunit.Abstractions;
@@ -225,6 +226,42 @@ public sealed class WebhookReliabilityTests(ITestOutputHelper output)
         var subscription = await client.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/acme/webhooks/{webhook}");
         Assert.False(subscription.GetProperty("enabled").GetBoolean());
         Assert.Contains("410 Gone", subscription.GetProperty("disabledReason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_run_whose_merge_rolls_back_leaves_no_webhook_event_and_the_next_sync_raises_it_once()
+    {
+        var time = new FakeTimeProvider(SchedulerApp.Epoch);
+        await using var app = await SchedulerApp.StartAsync(time, null, DrivenWorker);
+        using var bridge = FakeBridge.Healthy([Ada.User()], []);
+        var id = await app.RegisterAsync(bridge);
+        await app.SyncAsync(id);
+        using var subscriber = new WebhookSubscriber();
+        await app.SubscribeAsync(subscriber.Url, ["user.joined", "sync.failed"]);
+        ServeUsers(bridge, 40, Ada.User(), Grace.User());
+
+        // The run is marked abandoned while it reads the bridge (as when its lease expired), so its merge transaction
+        // finds it no longer running and rolls back: the change events and the outbox rows with it.
+        using (var hold = new HeldRequest(bridge, "/scim/Groups"))
+        {
+            using var client = app.ClientWithKey(ConnectorApp.AdminKey);
+            (await client.PostAsync($"/api/v1/tenants/acme/connections/{id}/syncs", null)).EnsureSuccessStatusCode();
+            await hold.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+            await app.QueryAsync("UPDATE sync_runs SET status = 'abandoned', finished_at = now() WHERE connection_id = @c AND status = 'running' RETURNING id", id);
+        }
+
+        await app.Coordinator.WhenIdleAsync();
+        Assert.Equal(0, await CountAsync(app, "SELECT count(*) FROM change_events"));
+        Assert.Equal(0, await CountAsync(app, "SELECT count(*) FROM webhook_events"));
+        await app.Worker().RunOnceAsync(CancellationToken.None);
+        Assert.Empty(subscriber.Received);
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        await app.SyncAsync(id);
+        await app.Worker().RunOnceAsync(CancellationToken.None);
+        var received = Assert.Single(subscriber.Received);
+        Assert.Equal("user.joined", received.Type);
+        Assert.Equal(Grace.Id, received.Payload.GetProperty("data").GetProperty("user").GetProperty("id").GetString());
     }
 
     [Fact]
