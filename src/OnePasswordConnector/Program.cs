@@ -5,6 +5,7 @@ using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Retention;
 using OnePasswordConnector.Scim;
 using OnePasswordConnector.Sync;
+using OnePasswordConnector.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -25,6 +26,7 @@ builder.Services.AddSync();
 builder.Services.AddScheduler();
 builder.Services.AddAccessReview();
 builder.Services.AddRetention();
+builder.Services.AddWebhooks();
 
 var app = builder.Build();
 if (args is [DatabaseMigrations.Command, ..])
@@ -50,6 +52,7 @@ var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
 var connection = tenant.MapConnectionsApi();
 connection.MapSyncsApi();
 connection.MapAccessReviewApi();
+tenant.MapWebhooksApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

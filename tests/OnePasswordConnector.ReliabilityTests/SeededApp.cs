@@ -12,6 +12,9 @@ public partial class SeededApp : SyncApp
     public Guid ConnectionId { get; private set; }
     public Guid GlobexConnectionId { get; private set; }
     public Guid RunId { get; private set; }
+    public Guid WebhookId { get; private set; }
+    public Guid DeliveryId { get; private set; }
+    public string WebhookSecret { get; private set; } = "";
     public const string UserId = "U0000000000000000000000001";
     public const string GroupId = "g00000000000000000000000001";
 
@@ -31,6 +34,17 @@ public partial class SeededApp : SyncApp
         ConnectionId = await RegisterAsync(bridge);
         RunId = (await SyncAsync(ConnectionId)).GetProperty("id").GetGuid();
         GlobexConnectionId = await RegisterAsync(bridge, Globex, "Globex");
+
+        // A webhook with deliveries: a sync that fails (the bridge answers 500) and one that recovers. Nothing listens
+        // at its URL, so its deliveries stay pending and retry.
+        (WebhookId, WebhookSecret) = await this.SubscribeAsync("http://127.0.0.1:9/hook", ["sync.failed", "sync.recovered"]);
+        var failing = Guid.NewGuid();
+        bridge.Server.Given(WireMock.RequestBuilders.Request.Create().WithPath("/scim/ServiceProviderConfig").UsingGet()).WithGuid(failing).AtPriority(1)
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(500));
+        await SyncAsync(ConnectionId);
+        bridge.Server.DeleteMapping(failing);
+        await SyncAsync(ConnectionId);
+        DeliveryId = Guid.Parse((await QueryAsync("SELECT id FROM webhook_deliveries ORDER BY event_id LIMIT 1", Guid.Empty)).Single());
     }
 
     public override async ValueTask DisposeAsync()
@@ -48,6 +62,8 @@ public partial class SeededApp : SyncApp
         "runId" => RunId.ToString(),
         "userId" => UserId,
         "groupId" => GroupId,
+        "webhookId" => WebhookId.ToString(),
+        "deliveryId" => DeliveryId.ToString(),
         var name => throw new InvalidOperationException($"Route parameter '{name}' of {route} has no test value: add one here."),
     });
 

@@ -11,18 +11,20 @@ internal sealed record BridgeUrl(Uri Origin, Uri? ScimBase)
     /// <summary>The SCIM base paths a 1Password bridge answers on, in the order they are tried.</summary>
     public static readonly string[] CandidateBasePaths = ["/scim", "/scim/v2", ""];
 
+    public const string Subject = "The SCIM bridge URL";
     public const string Required = "The SCIM bridge URL is required.";
 
     public IEnumerable<Uri> CandidateBases() =>
         ScimBase is not null ? [ScimBase] : CandidateBasePaths.Select(path => new Uri(Origin, path.Length == 0 ? "" : path));
 
-    public static bool TryParse(string? input, BridgeUrlPolicy policy, out BridgeUrl? url, out string? error)
+    /// <param name="subject">How errors name the URL: webhooks pass their own URLs through the same rules.</param>
+    public static bool TryParse(string? input, BridgeUrlPolicy policy, out BridgeUrl? url, out string? error, string subject = Subject)
     {
         url = null;
         error = null;
         if (string.IsNullOrWhiteSpace(input))
         {
-            error = Required;
+            error = subject == Subject ? Required : $"{subject} is required.";
             return false;
         }
 
@@ -34,31 +36,33 @@ internal sealed record BridgeUrl(Uri Origin, Uri? ScimBase)
 
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
         {
-            error = "The SCIM bridge URL is not a valid absolute URL.";
+            error = $"{subject} is not a valid absolute URL.";
             return false;
         }
 
         if (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && policy.AllowHttp))
         {
-            error = "The SCIM bridge URL must use https.";
+            error = $"{subject} must use https.";
             return false;
         }
 
         if (!string.IsNullOrEmpty(uri.UserInfo))
         {
-            error = "The SCIM bridge URL must not contain a user name or password; send the bearer token separately.";
+            error = subject == Subject
+                ? "The SCIM bridge URL must not contain a user name or password; send the bearer token separately."
+                : $"{subject} must not contain a user name or password.";
             return false;
         }
 
         if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
         {
-            error = "The SCIM bridge URL must not contain a query string or fragment.";
+            error = $"{subject} must not contain a query string or fragment.";
             return false;
         }
 
         if (IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var literal) && !policy.AllowPrivateAddresses && !AddressGuard.IsPublic(literal))
         {
-            error = $"The SCIM bridge URL points at an internal address ({AddressGuard.Describe(literal)}), which is not allowed.";
+            error = $"{subject} points at an internal address ({AddressGuard.Describe(literal)}), which is not allowed.";
             return false;
         }
 

@@ -65,6 +65,8 @@ internal sealed partial class TenantRouteDocumentation : Swashbuckle.AspNetCore.
         ["runId"] = ("A sync run id, from the Location of POST .../syncs or from GET .../syncs.", "01a2253b-a30f-7eae-bbae-07f9b05e7c16"),
         ["userId"] = ("The user's SCIM id on the bridge.", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
         ["groupId"] = ("The group's SCIM id on the bridge.", "abcdefghijklmnopqrstuvwxyz"),
+        ["webhookId"] = ("A webhook subscription id, as returned by POST .../webhooks.", "01a2253c-4f1e-7d2a-9b3c-5e6f7a8b9c0d"),
+        ["deliveryId"] = ("A delivery id, from GET .../webhooks/{webhookId}/deliveries.", "01a2253c-6a7b-7c8d-9e0f-1a2b3c4d5e6f"),
     };
 
     public void Apply(OpenApiOperation operation, Swashbuckle.AspNetCore.SwaggerGen.OperationFilterContext context)

@@ -11,7 +11,8 @@ namespace OnePasswordConnector.Sync;
 /// transaction that wrote the directory; failed or cancelled after it, retrying while the database is down), with the
 /// run's warnings and the bridge's provisioning report.
 /// </summary>
-internal sealed class SyncRunStore(NpgsqlDataSource db, SyncScheduleCalculator schedule, TimeProvider time, ILogger<SyncRunStore> logger)
+internal sealed class SyncRunStore(
+    NpgsqlDataSource db, SyncScheduleCalculator schedule, ISyncOutcomes outcomes, TimeProvider time, ILogger<SyncRunStore> logger)
 {
     /// <summary>The connection and the run's start; null when either is gone (the connection was deleted and purged).</summary>
     public async Task<ConnectionSnapshot?> LoadConnectionAsync(Guid connectionId, Guid runId, CancellationToken cancellationToken)
@@ -65,6 +66,7 @@ internal sealed class SyncRunStore(NpgsqlDataSource db, SyncScheduleCalculator s
         }
 
         await InsertReportAsync(session, runId, connection.Id, now, report with { Verdict = "succeeded" }, cancellationToken);
+        await outcomes.RecordAsync(session, new SyncOutcome(runId, connection.Id, SyncRunStatus.Succeeded, null, null, connection.ConsecutiveFailures, now), cancellationToken);
     }
 
     /// <summary>
@@ -145,6 +147,7 @@ internal sealed class SyncRunStore(NpgsqlDataSource db, SyncScheduleCalculator s
                 TokenAccepted = unauthorized ? false : report.TokenAccepted,
                 Reachable = report.Reachable || failure is not (BridgeFailure.Unreachable or BridgeFailure.Timeout or BridgeFailure.BlockedAddress),
             }, CancellationToken.None);
+            await outcomes.RecordAsync(session, new SyncOutcome(runId, connection.Id, status, failure, error, connection.ConsecutiveFailures, now), CancellationToken.None);
             await transaction.CommitAsync(CancellationToken.None);
         });
         if (recorded && status == SyncRunStatus.Failed)

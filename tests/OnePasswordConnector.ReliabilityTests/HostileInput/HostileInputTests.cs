@@ -57,6 +57,20 @@ public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper o
             ("GET", c + "/changes?since=not-a-date", null, ""),
             ("GET", c + "/changes?kind=drop_table", null, ""),
             ("GET", c + "/groups/../../users", null, ""),
+            ("POST", "/api/v1/tenants/acme/webhooks", "{\"url\": \"https://hooks.example.org/x\", \"events\": [\"drop_table\"]}", "application/json"),
+            ("POST", "/api/v1/tenants/acme/webhooks", "{\"url\": \"https://hooks.example.org/x\", \"events\": \"user.left\"}", "application/json"),
+            ("POST", "/api/v1/tenants/acme/webhooks", "{\"url\": 5, \"events\": [\"user.left\"]}", "application/json"),
+            ("POST", "/api/v1/tenants/acme/webhooks", "{\"url\": \"file:///etc/passwd\", \"events\": [\"user.left\"]}", "application/json"),
+            ("POST", "/api/v1/tenants/acme/webhooks", "{\"url\": \"gopher://hooks.example.org/x\", \"events\": [\"user.left\"]}", "application/json"),
+            ("POST", "/api/v1/tenants/acme/webhooks", "{\"url\": \"https://hooks.example.org/x\", \"events\": [\"user.left\"], \"description\": \"" + new string('d', 501) + "\"}", "application/json"),
+            ("POST", "/api/v1/tenants/acme/webhooks", "{\"url\": \"https://hooks.example.org/" + new string('p', 3000) + "\", \"events\": [\"user.left\"]}", "application/json"),
+            ("PATCH", $"/api/v1/tenants/acme/webhooks/{app.WebhookId}", "{\"events\": []}", "application/json"),
+            ("PATCH", $"/api/v1/tenants/acme/webhooks/{app.WebhookId}", "{\"enabled\": \"yes\"}", "application/json"),
+            ("GET", $"/api/v1/tenants/acme/webhooks/{app.WebhookId}/deliveries?limit=0", null, ""),
+            ("GET", $"/api/v1/tenants/acme/webhooks/{app.WebhookId}/deliveries?limit=abc", null, ""),
+            ("GET", "/api/v1/tenants/acme/webhooks/not-a-guid", null, ""),
+            ("POST", $"/api/v1/tenants/acme/webhooks/{app.WebhookId}/deliveries/not-a-guid/redeliver", null, ""),
+            ("POST", $"/api/v1/tenants/acme/webhooks/{Guid.NewGuid()}/deliveries/{app.DeliveryId}/redeliver", null, ""),
         };
         foreach (var injection in Injections)
         {
@@ -70,6 +84,9 @@ public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper o
             requests.Add(("GET", $"{c}/groups/{q}/members", null, ""));
             requests.Add(("GET", $"{c}/syncs/{q}", null, ""));
             requests.Add(("GET", $"/api/v1/tenants/{q}/connections", null, ""));
+            requests.Add(("GET", $"/api/v1/tenants/acme/webhooks/{q}", null, ""));
+            requests.Add(("POST", "/api/v1/tenants/acme/webhooks", JsonSerializer.Serialize(new { url = injection, events = new[] { "user.left" } }), "application/json"));
+            requests.Add(("POST", "/api/v1/tenants/acme/webhooks", JsonSerializer.Serialize(new { url = "https://hooks.example.org/x", events = new[] { injection } }), "application/json"));
         }
 
         using var client = app.ClientWithKey(ConnectorApp.AdminKey);
@@ -157,6 +174,7 @@ public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper o
                     "string" => "hostile",
                     "integer" => 60,
                     "boolean" => true,
+                    "array" => new[] { "user.left" },
                     var type => throw new InvalidOperationException($"Body property {p.Name} of type {type} has no test value: add one here."),
                 }));
                 foreach (var field in properties.EnumerateObject().Where(p => p.Value.GetProperty("type").GetString() == "string").Select(p => p.Name))

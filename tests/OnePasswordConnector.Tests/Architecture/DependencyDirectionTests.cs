@@ -20,6 +20,7 @@ public sealed class DependencyDirectionTests
         ["Sync"] = ["Hosting", "Persistence", "Scim", "Connections"],
         ["AccessReview"] = ["Hosting", "Persistence", "Scim", "Connections"],
         ["Retention"] = ["Hosting", "Persistence"],
+        ["Webhooks"] = ["Hosting", "Persistence", "Scim", "Connections", "Sync"],
     };
 
     public static TheoryData<string> Folders => [.. Below.Keys];
