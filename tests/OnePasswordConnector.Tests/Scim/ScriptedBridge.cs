@@ -45,6 +45,17 @@ internal sealed class ScriptedBridge
 
     public int MaxInFlight => Volatile.Read(ref maxInFlight);
 
+    public int InFlight
+    {
+        get
+        {
+            lock (gate)
+            {
+                return inFlight;
+            }
+        }
+    }
+
     public async Task<ScimDocument> ReadAsync(BridgeEndpoint bridge, Uri uri, bool extractMembers, CancellationToken cancellationToken)
     {
         var ask = Parse(uri.Query, Interlocked.Increment(ref requests));
@@ -225,4 +236,31 @@ internal static class PagerRun
 
     /// <summary>Zero-padded so that ordinal order is numeric order: U01, U02, ….</summary>
     public static string[] Ids(int from, int to) => [.. Enumerable.Range(from, to - from + 1).Select(i => $"U{i:D2}")];
+}
+
+/// <summary>
+/// Runs async work with every continuation on one thread, in order: a read posted by the pager cannot finish while the
+/// pager is still starting the next ones, so how many it starts at once shows exactly, whatever the machine's timing.
+/// </summary>
+internal sealed class OneThread : SynchronizationContext
+{
+    private readonly System.Collections.Concurrent.BlockingCollection<(SendOrPostCallback Callback, object? State)> queue = [];
+
+    public static Task<T> RunAsync<T>(Func<Task<T>> work) => Task.Factory.StartNew(() =>
+    {
+        var context = new OneThread();
+        SynchronizationContext.SetSynchronizationContext(context);
+        var task = work();
+        task.ContinueWith(_ => context.queue.CompleteAdding(), TaskScheduler.Default);
+        foreach (var (callback, state) in context.queue.GetConsumingEnumerable())
+        {
+            callback(state);
+        }
+
+        return task;
+    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    public override void Post(SendOrPostCallback d, object? state) => queue.Add((d, state));
+
+    public override void Send(SendOrPostCallback d, object? state) => throw new NotSupportedException();
 }
