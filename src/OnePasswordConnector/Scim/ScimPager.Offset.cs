@@ -21,6 +21,7 @@ internal sealed partial class ScimPager
         var planned = new LinkedList<(int Start, int End)>();
         planned.AddLast((1, int.MaxValue));
         var page = 0;
+        var received = new ReceivedPositions();
         try
         {
             while (true)
@@ -29,7 +30,10 @@ internal sealed partial class ScimPager
                 {
                     planned.RemoveFirst();
                     var (start, end) = next.Value;
-                    window.Enqueue((++page, start, end, request.StartAsync($"startIndex={start}&count={pageSize}", stop.Token)));
+                    if (!received.Covers(start, end))
+                    {
+                        window.Enqueue((++page, start, end, request.StartAsync($"startIndex={start}&count={pageSize}", stop.Token)));
+                    }
                 }
 
                 if (window.Count == 0)
@@ -43,6 +47,14 @@ internal sealed partial class ScimPager
                 }
 
                 var (at, from, to, read) = window.Dequeue();
+                if (received.Covers(from, to))
+                {
+                    // An earlier page held more than planned and already brought these positions: whatever this
+                    // answer is, even a failure, it adds nothing.
+                    await DiscardAsync(read);
+                    continue;
+                }
+
                 ScimDocument document;
                 try
                 {
@@ -66,6 +78,7 @@ internal sealed partial class ScimPager
 
                     pass.Total = total;
                     var count = resources.ValueKind == JsonValueKind.Array ? resources.GetArrayLength() : 0;
+                    received.Add(from, count, total);
                     if (count == 0)
                     {
                         if (pass.Distinct < total)
@@ -121,6 +134,43 @@ internal sealed partial class ScimPager
             {
                 await DiscardAsync(window.Dequeue().Read);
             }
+        }
+    }
+
+    /// <summary>The positions (1-based, up to totalResults) that pages of one pass brought, whatever page was planned for them.</summary>
+    private sealed class ReceivedPositions
+    {
+        private System.Collections.BitArray positions = new(0);
+
+        public void Add(int from, int count, int total)
+        {
+            if (positions.Length < total + 1)
+            {
+                positions.Length = total + 1;
+            }
+
+            for (var position = from; position < from + count && position <= total; position++)
+            {
+                positions[position] = true;
+            }
+        }
+
+        public bool Covers(int from, int to)
+        {
+            if (to >= positions.Length || from < 1)
+            {
+                return false;
+            }
+
+            for (var position = from; position <= to; position++)
+            {
+                if (!positions[position])
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 }

@@ -219,7 +219,7 @@ public sealed class PagingQuirkTests(SyncApp app) : IClassFixture<SyncApp>
                 b.ServePage("Users", 6, ScimPayload.ListResponse(Team.Take(2), 5, 1));
             });
             var run = await app.SyncAsync(id);
-            await AssertFailedAndUntouched(id, run, "repeated resources already read");
+            await AssertFailedAndUntouched(id, run, "only 4 of 5 resources were seen");
         }
     }
 

@@ -57,6 +57,26 @@ public sealed class ScimPagerParallelTests
     }
 
     [Fact]
+    public async Task A_page_that_held_more_than_planned_makes_the_planned_page_it_covered_unneeded_even_when_that_one_fails()
+    {
+        // The first page holds one user, the second three: the page planned at startIndex 3 brings nothing new.
+        var bridge = new ScriptedBridge(start => start switch
+        {
+            1 => ScimPagerTests.Page(5, 1, ScimPagerTests.Users(1, 1), itemsPerPage: 3),
+            2 => ScimPagerTests.Page(5, 2, ScimPagerTests.Users(2, 4)),
+            3 => throw new BridgeException(BridgeFailure.NotScim, "The bridge answered 404.", 404),
+            _ => ScimPagerTests.Page(5, start, ScimPagerTests.Users(start, 5)),
+        });
+
+        var (ids, _, failure) = await OneThread.RunAsync(() =>
+            PagerRun.RunAsync(new ScimPager(bridge.ReadAsync, pageSize: 3, maxPages: 10, maxConcurrentRequests: 4)));
+
+        Assert.Null(failure);
+        Assert.Equal(ScimPagerTests.Ids(1, 5), ids);
+        Assert.Equal([1, 2, 3, 4, 5], bridge.StartIndexes);
+    }
+
+    [Fact]
     public async Task A_failed_page_is_named_by_its_position_whichever_request_ends_first()
     {
         var bridge = new ScriptedBridge(start => start == 3
