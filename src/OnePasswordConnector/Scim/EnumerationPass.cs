@@ -47,9 +47,10 @@ internal sealed class EnumerationPass(int number, Dictionary<string, int> seen, 
         UnsettledAtPage = UnsettledAtPage == 0 ? page : UnsettledAtPage;
     }
 
-    /// <summary>Notes a page's <c>totalResults</c> in the record: the first of the enumeration and the latest.</summary>
-    public void Announced(int? total)
+    /// <summary>Notes a page in the record: the most resources a page held, and its <c>totalResults</c> (the first of the enumeration and the latest).</summary>
+    public void Announced(int? total, int resources)
     {
+        record.PageSizeHonoured = Math.Max(record.PageSizeHonoured ?? 0, resources);
         if (total is { } t)
         {
             record.TotalResultsFirst ??= t;
@@ -66,7 +67,6 @@ internal sealed class EnumerationPass(int number, Dictionary<string, int> seen, 
             yield break;
         }
 
-        record.PageSizeHonoured = Math.Max(record.PageSizeHonoured ?? 0, resources.GetArrayLength());
         var index = -1;
         foreach (var resource in resources.EnumerateArray())
         {

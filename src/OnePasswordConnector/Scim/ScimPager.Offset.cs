@@ -18,27 +18,20 @@ internal sealed partial class ScimPager
         var type = request.ResourceType;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var window = new Queue<(int Page, int Start, int End, Task<ScimDocument> Read)>();
-        var planned = new LinkedList<(int Start, int End)>();
-        planned.AddLast((1, int.MaxValue));
+        var plan = new PagePlan();
         var page = 0;
-        var received = new ReceivedPositions();
         try
         {
             while (true)
             {
-                while (window.Count < maxConcurrentRequests && planned.First is { } next && pass.Requests < maxPages)
+                while (window.Count < maxConcurrentRequests && pass.Requests < maxPages && plan.TryNext(out var next))
                 {
-                    planned.RemoveFirst();
-                    var (start, end) = next.Value;
-                    if (!received.Covers(start, end))
-                    {
-                        window.Enqueue((++page, start, end, request.StartAsync($"startIndex={start}&count={pageSize}", stop.Token)));
-                    }
+                    window.Enqueue((++page, next.Start, next.End, request.StartAsync($"startIndex={next.Start}&count={pageSize}", stop.Token)));
                 }
 
                 if (window.Count == 0)
                 {
-                    if (planned.Count > 0)
+                    if (plan.HasMore)
                     {
                         throw Fail(type, page, $"gave up after {maxPages} pages without reaching totalResults ({pass.Total}).");
                     }
@@ -47,7 +40,7 @@ internal sealed partial class ScimPager
                 }
 
                 var (at, from, to, read) = window.Dequeue();
-                if (received.Covers(from, to))
+                if (plan.Covers(from, to))
                 {
                     // An earlier page held more than planned and already brought these positions: whatever this
                     // answer is, even a failure, it adds nothing.
@@ -78,7 +71,6 @@ internal sealed partial class ScimPager
 
                     pass.Total = total;
                     var count = resources.ValueKind == JsonValueKind.Array ? resources.GetArrayLength() : 0;
-                    received.Add(from, count, total);
                     if (count == 0)
                     {
                         if (pass.Distinct < total)
@@ -110,15 +102,10 @@ internal sealed partial class ScimPager
 
                     if (at == 1)
                     {
-                        for (var start = 1 + count; start <= total; start += count)
-                        {
-                            planned.AddLast((start, Math.Min(total, start + count - 1)));
-                        }
+                        plan.Place(total, count);
                     }
-                    else if (count < to - from + 1)
-                    {
-                        planned.AddFirst((from + count, to));
-                    }
+
+                    plan.Arrived(from, to, count);
                 }
             }
 
@@ -134,43 +121,6 @@ internal sealed partial class ScimPager
             {
                 await DiscardAsync(window.Dequeue().Read);
             }
-        }
-    }
-
-    /// <summary>The positions (1-based, up to totalResults) that pages of one pass brought, whatever page was planned for them.</summary>
-    private sealed class ReceivedPositions
-    {
-        private System.Collections.BitArray positions = new(0);
-
-        public void Add(int from, int count, int total)
-        {
-            if (positions.Length < total + 1)
-            {
-                positions.Length = total + 1;
-            }
-
-            for (var position = from; position < from + count && position <= total; position++)
-            {
-                positions[position] = true;
-            }
-        }
-
-        public bool Covers(int from, int to)
-        {
-            if (to >= positions.Length || from < 1)
-            {
-                return false;
-            }
-
-            for (var position = from; position <= to; position++)
-            {
-                if (!positions[position])
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
     }
 }

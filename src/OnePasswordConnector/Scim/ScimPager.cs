@@ -107,8 +107,9 @@ internal sealed partial class ScimPager(
         public JsonElement Resources(JsonElement root, int? total)
         {
             var resources = ScimJson.Property(root, "Resources") is { ValueKind: JsonValueKind.Array } array ? array : default;
-            Progress.PageRead(ResourceType, resources.ValueKind == JsonValueKind.Array ? resources.GetArrayLength() : 0);
-            Pass.Announced(total);
+            var count = resources.ValueKind == JsonValueKind.Array ? resources.GetArrayLength() : 0;
+            Progress.PageRead(ResourceType, count);
+            Pass.Announced(total, count);
             return resources;
         }
     }

@@ -91,6 +91,18 @@ public sealed class ScimPagerParallelTests
     }
 
     [Fact]
+    public async Task An_absurd_totalResults_is_given_up_at_the_page_limit_without_planning_every_page()
+    {
+        var bridge = new ScriptedBridge(start => ScimPagerTests.Page(int.MaxValue, start, ScimPagerTests.Users(start, start + 1)));
+
+        var (_, _, failure) = await PagerRun.RunAsync(new ScimPager(bridge.ReadAsync, pageSize: 2, maxPages: 5, maxConcurrentRequests: 4));
+
+        Assert.NotNull(failure);
+        Assert.Contains($"gave up after 5 pages without reaching totalResults ({int.MaxValue})", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(5, bridge.Requests);
+    }
+
+    [Fact]
     public async Task A_consumer_that_stops_early_leaves_no_request_running()
     {
         var bridge = FortyUsers();
