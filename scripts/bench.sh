@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The performance benchmark (not part of the test suite): starts a throwaway PostgreSQL tuned like the test one,
-# builds in Release, runs sizes S and L (or those given: scripts/bench.sh --sizes S), prints the tables and the
+# builds in Release, runs sizes S and L (or those given: scripts/bench.sh --sizes S), then full syncs from a bridge
+# answering in 100 ms at concurrency 1 and 4 (--latency-ms N to change it, 0 to skip), prints the tables and the
 # ratio line. See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -22,6 +22,7 @@ public static class DemoBridgeApp
         ArgumentException.ThrowIfNullOrWhiteSpace(options.BearerToken);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPageSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.DefaultPageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Latency, TimeSpan.Zero);
         var urls = options.AllowAnyAddress ? options.Urls : LoopbackUrls(options.Urls);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
@@ -38,6 +39,11 @@ public static class DemoBridgeApp
         var token = new BearerToken(options.BearerToken);
         app.Use(async (context, next) =>
         {
+            if (options.Latency > TimeSpan.Zero && context.GetEndpoint()?.Metadata.GetMetadata<DelaysItself>() is null)
+            {
+                await Task.Delay(options.Latency, context.RequestAborted);
+            }
+
             if (!context.Request.Path.Equals("/ping", StringComparison.OrdinalIgnoreCase) && !token.Accepts(context.Request))
             {
                 // Like the real bridge: a SCIM error and no WWW-Authenticate header.

@@ -27,6 +27,25 @@ public sealed record DemoBridgeOptions
     /// <summary>Serves <c>POST /_demo/churn?percent=1&amp;seed=7</c> (bearer token required), which changes the directory. For benchmarks.</summary>
     public bool EnableChurn { get; init; }
 
+    /// <summary>How lists are paged: by <c>startIndex</c> only, as the 1Password bridge does, or also by cursor (RFC 9865).</summary>
+    public DemoPaging Paging { get; init; } = DemoPaging.Offset;
+
+    /// <summary>Every response is delayed this long, to stand for a bridge far away or under load.</summary>
+    public TimeSpan Latency { get; init; } = TimeSpan.Zero;
+
     /// <summary>Listen beyond loopback, as a container needs to. Never set this on a host reachable from a network you do not trust.</summary>
     public bool AllowAnyAddress { get; init; }
+}
+
+/// <summary>How the demo bridge pages its lists.</summary>
+public enum DemoPaging
+{
+    /// <summary><c>startIndex</c> and <c>count</c> (RFC 7644 §3.4.2.4) only; a <c>cursor</c> parameter is ignored, and none is announced.</summary>
+    Offset,
+
+    /// <summary>
+    /// Also <c>cursor</c> and <c>nextCursor</c> (RFC 9865), announced in <c>/ServiceProviderConfig</c> and the default
+    /// when a request names neither; <c>startIndex</c> still works.
+    /// </summary>
+    Cursor,
 }

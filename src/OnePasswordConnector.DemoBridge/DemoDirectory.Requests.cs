@@ -5,10 +5,14 @@ public sealed partial class DemoDirectory
 {
     private readonly Lock counterGate = new();
     private readonly long[] listRequests = new long[2];
+    private readonly long[] cursorRequests = new long[2];
     private readonly Dictionary<(string Token, DemoResourceType? Type), (int Running, int Max)> listsInFlight = [];
 
     /// <summary>List requests served (authorised ones only) for a resource type.</summary>
     public long ListRequests(DemoResourceType resourceType) => Interlocked.Read(ref listRequests[(int)resourceType]);
+
+    /// <summary>Of those, the ones paged by cursor (RFC 9865) rather than by startIndex.</summary>
+    public long CursorListRequests(DemoResourceType resourceType) => Interlocked.Read(ref cursorRequests[(int)resourceType]);
 
     /// <summary>
     /// The most list requests that were in flight at once with this token, for one resource type or, when null, for
@@ -27,6 +31,7 @@ public sealed partial class DemoDirectory
         lock (counterGate)
         {
             Array.Clear(listRequests);
+            Array.Clear(cursorRequests);
             foreach (var key in listsInFlight.Keys.ToList())
             {
                 listsInFlight[key] = (listsInFlight[key].Running, listsInFlight[key].Running);
@@ -34,9 +39,14 @@ public sealed partial class DemoDirectory
         }
     }
 
-    internal IDisposable BeginListRequest(string bearerToken, DemoResourceType resourceType)
+    internal IDisposable BeginListRequest(string bearerToken, DemoResourceType resourceType, bool byCursor = false)
     {
         Interlocked.Increment(ref listRequests[(int)resourceType]);
+        if (byCursor)
+        {
+            Interlocked.Increment(ref cursorRequests[(int)resourceType]);
+        }
+
         Track(bearerToken, +1, resourceType);
         return new ListRequest(this, bearerToken, resourceType);
     }

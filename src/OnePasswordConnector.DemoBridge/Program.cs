@@ -10,7 +10,11 @@ internal static class Program
         var config = new ConfigurationBuilder()
             .AddEnvironmentVariables("ASPNETCORE_")
             .AddEnvironmentVariables()
-            .AddCommandLine(args)
+            .AddCommandLine(args, new Dictionary<string, string>
+            {
+                ["--latency-ms"] = "DemoBridge:LatencyMs",
+                ["--paging"] = "DemoBridge:Paging",
+            })
             .Build();
         var token = config["DemoBridge:BearerToken"];
         if (string.IsNullOrWhiteSpace(token))
@@ -33,6 +37,8 @@ internal static class Program
             DefaultPageSize = config.GetValue("DemoBridge:DefaultPageSize", 20),
             EnableChurn = config.GetValue("DemoBridge:EnableChurn", false),
             AllowAnyAddress = config.GetValue("DemoBridge:AllowAnyAddress", false),
+            Paging = config.GetValue("DemoBridge:Paging", DemoPaging.Offset),
+            Latency = TimeSpan.FromMilliseconds(config.GetValue("DemoBridge:LatencyMs", 0)),
         };
 
         WebApplication app;
@@ -49,7 +55,7 @@ internal static class Program
         await using (app)
         {
             await app.StartAsync();
-            Console.WriteLine($"Demo SCIM bridge: {directory.Users.Count} users, {directory.Groups.Count} groups at {app.GetScimBaseAddress()}");
+            Console.WriteLine($"Demo SCIM bridge: {directory.Users.Count} users, {directory.Groups.Count} groups at {app.GetScimBaseAddress()} ({options.Paging} paging, {options.Latency.TotalMilliseconds} ms latency)");
             await app.WaitForShutdownAsync();
         }
 

@@ -22,12 +22,12 @@ internal sealed partial class ScimApi(DemoBridgeOptions options, DemoDirectory d
 
     public void Map(IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/Users", ListUsersAsync);
+        routes.MapGet("/Users", ListUsersAsync).WithMetadata(DelaysItself.Instance);
         routes.MapGet("/Users/{id}", GetUserAsync);
-        routes.MapGet("/Groups", ListGroupsAsync);
+        routes.MapGet("/Groups", ListGroupsAsync).WithMetadata(DelaysItself.Instance);
         routes.MapGet("/Groups/{id}", GetGroupAsync);
         routes.MapGet("/ServiceProviderConfig", context =>
-            ScimStream.WriteAsync(context.Response, StatusCodes.Status200OK, ScimDiscovery.ServiceProviderConfig(ScimBase(context))));
+            ScimStream.WriteAsync(context.Response, StatusCodes.Status200OK, ScimDiscovery.ServiceProviderConfig(ScimBase(context), options)));
         routes.MapGet("/ResourceTypes", context =>
             ScimStream.WriteAsync(context.Response, StatusCodes.Status200OK, ScimDiscovery.ResourceTypes(ScimBase(context))));
         routes.MapGet("/Schemas", context =>
@@ -92,6 +92,7 @@ internal sealed partial class ScimApi(DemoBridgeOptions options, DemoDirectory d
             var match = EqualityFilter().Match(filter);
             if (!match.Success || !filterable.TryGetValue(match.Groups["attribute"].Value, out var attribute))
             {
+                await Task.Delay(options.Latency, context.RequestAborted);
                 await ScimJson.WriteErrorAsync(context.Response, StatusCodes.Status400BadRequest,
                     $"The demo bridge filters only with 'attribute eq \"value\"' on {string.Join(", ", filterable.Keys)}.",
                     "invalidFilter");
@@ -106,11 +107,38 @@ internal sealed partial class ScimApi(DemoBridgeOptions options, DemoDirectory d
         var startIndex = Math.Max(1, QueryInt(query, "startIndex", 1));
         var count = Math.Clamp(QueryInt(query, "count", options.DefaultPageSize), 0, options.MaxPageSize);
         var skip = Math.Min(startIndex - 1, items.Length);
+        var byCursor = DemoCursor.Applies(options.Paging, query);
+        if (byCursor)
+        {
+            if (!DemoCursor.TrySkip(query["cursor"].ToString(), items, filterable["id"], out skip))
+            {
+                await Task.Delay(options.Latency, context.RequestAborted);
+                await ScimJson.WriteErrorAsync(context.Response, StatusCodes.Status400BadRequest,
+                    "The cursor is not one this bridge handed out: start again with an empty cursor.", "invalidCursor");
+                return;
+            }
+        }
+
         var take = Math.Min(count, items.Length - skip);
 
-        using var inFlight = directory.BeginListRequest(BearerToken.Presented(context.Request)!, resourceType);
+        using var inFlight = directory.BeginListRequest(BearerToken.Presented(context.Request)!, resourceType, byCursor);
+        if (options.Latency > TimeSpan.Zero)
+        {
+            // Inside the in-flight count, so that requests a client keeps waiting at once are counted together.
+            await Task.Delay(options.Latency, context.RequestAborted);
+        }
+
         await using var stream = ScimStream.Start(context.Response, StatusCodes.Status200OK);
-        ScimJson.WriteListStart(stream.Json, items.Length, startIndex, take);
+        if (byCursor)
+        {
+            var next = skip + take < items.Length && take > 0 ? DemoCursor.After(filterable["id"](items[skip + take - 1])) : null;
+            ScimJson.WriteListStart(stream.Json, items.Length, startIndex: null, take, next);
+        }
+        else
+        {
+            ScimJson.WriteListStart(stream.Json, items.Length, startIndex, take);
+        }
+
         for (var i = skip; i < skip + take; i++)
         {
             await write(stream, items[i]);
@@ -134,4 +162,10 @@ internal sealed partial class ScimApi(DemoBridgeOptions options, DemoDirectory d
 
     [GeneratedRegex("""^\s*(?<attribute>[\w.]+)\s+eq\s+"(?<value>[^"]*)"\s*$""", RegexOptions.IgnoreCase)]
     private static partial Regex EqualityFilter();
+}
+
+/// <summary>Marks an endpoint that waits out <see cref="DemoBridgeOptions.Latency"/> itself instead of in the middleware.</summary>
+internal sealed class DelaysItself
+{
+    public static readonly DelaysItself Instance = new();
 }

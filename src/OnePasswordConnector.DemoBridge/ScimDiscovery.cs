@@ -8,7 +8,27 @@ namespace OnePasswordConnector.DemoBridge;
 /// </summary>
 internal static class ScimDiscovery
 {
-    public static JsonObject ServiceProviderConfig(string scimBase) => new()
+    public static JsonObject ServiceProviderConfig(string scimBase, DemoBridgeOptions options)
+    {
+        var config = ServiceProviderConfig(scimBase);
+        if (options.Paging == DemoPaging.Cursor)
+        {
+            // RFC 9865 §5. The real bridge announces nothing here: it pages by startIndex only.
+            config["pagination"] = new JsonObject
+            {
+                ["cursor"] = true,
+                ["index"] = true,
+                ["defaultPaginationMethod"] = "cursor",
+                ["defaultPageSize"] = options.DefaultPageSize,
+                ["maxPageSize"] = options.MaxPageSize,
+                ["cursorTimeout"] = 3600,
+            };
+        }
+
+        return config;
+    }
+
+    private static JsonObject ServiceProviderConfig(string scimBase) => new()
     {
         ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"),
         ["documentationUri"] = "https://support.1password.com/scim/",

@@ -96,15 +96,25 @@ internal static class ScimJson
     private static readonly JsonEncodedText LastModified = JsonEncodedText.Encode("lastModified");
     private static readonly JsonEncodedText Location = JsonEncodedText.Encode("location");
 
-    public static void WriteListStart(Utf8JsonWriter json, int totalResults, int startIndex, int itemsPerPage)
+    /// <summary>Opens a ListResponse: with a <c>startIndex</c> when paged by offset, a <c>nextCursor</c> (unless last) by cursor.</summary>
+    public static void WriteListStart(Utf8JsonWriter json, int totalResults, int? startIndex, int itemsPerPage, string? nextCursor = null)
     {
         json.WriteStartObject();
         json.WriteStartArray(Schemas);
         json.WriteStringValue(ListResponseSchema);
         json.WriteEndArray();
         json.WriteNumber("totalResults", totalResults);
-        json.WriteNumber("startIndex", startIndex);
+        if (startIndex is { } start)
+        {
+            json.WriteNumber("startIndex", start);
+        }
+
         json.WriteNumber("itemsPerPage", itemsPerPage);
+        if (nextCursor is not null)
+        {
+            json.WriteString("nextCursor", nextCursor);
+        }
+
         json.WriteStartArray("Resources");
     }
 

@@ -127,14 +127,14 @@ internal static class Benchmark
         return result;
     }
 
-    private static async Task SyncAsync(SyncCoordinator coordinator, Guid connectionId)
+    internal static async Task SyncAsync(SyncCoordinator coordinator, Guid connectionId)
     {
         _ = await coordinator.TryStartAsync(connectionId, SyncTrigger.Manual, CancellationToken.None)
             ?? throw new InvalidOperationException("A sync was already running.");
         await coordinator.WhenIdleAsync();
     }
 
-    private static async Task AssertRun(string connectionString, Guid connectionId, int expectedUsers)
+    internal static async Task AssertRun(string connectionString, Guid connectionId, int expectedUsers)
     {
         await using var db = new NpgsqlConnection(connectionString);
         await db.OpenAsync();

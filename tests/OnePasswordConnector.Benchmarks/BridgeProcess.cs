@@ -23,7 +23,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
 
     public string Token { get; }
 
-    public static async Task<BridgeProcess> StartAsync(int users, int groups, int membershipsPerUser, bool everyone, int maxPageSize)
+    public static async Task<BridgeProcess> StartAsync(int users, int groups, int membershipsPerUser, bool everyone, int maxPageSize, int latencyMs = 0)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "OnePasswordConnector.DemoBridge.dll");
         if (!File.Exists(dll))
@@ -35,7 +35,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
         var token = "bench-" + Guid.NewGuid().ToString("N");
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}" },
+            ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}", "--latency-ms", latencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

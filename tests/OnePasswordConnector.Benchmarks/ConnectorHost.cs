@@ -2,12 +2,16 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using OnePasswordConnector.Hosting;
+using OnePasswordConnector.Scim;
 
 namespace OnePasswordConnector.Benchmarks;
 
 /// <summary>The real service in process, on its own database, with the scheduler off so only measured syncs run.</summary>
-internal sealed class ConnectorHost(string connectionString, int pageSize) : WebApplicationFactory<Program>
+internal sealed class ConnectorHost(string connectionString, int pageSize, int maxConcurrentRequests = 4, BridgeRequestCounter? counter = null)
+    : WebApplicationFactory<Program>
 {
     public const string ApiKey = "benchmark-api-key";
 
@@ -24,12 +28,19 @@ internal sealed class ConnectorHost(string connectionString, int pageSize) : Web
             ["BridgeUrlPolicy:AllowHttp"] = "true",
             ["BridgeUrlPolicy:AllowPrivateAddresses"] = "true",
             ["Sync:PageSize"] = pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Sync:MaxConcurrentRequests"] = maxConcurrentRequests.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ApiKeys:0:Name"] = "benchmark",
             ["ApiKeys:0:Sha256"] = ApiKeyAuthentication.HashKey(ApiKey),
             ["ApiKeys:0:Tenant"] = "*",
         })
         {
             builder.UseSetting(key, value);
+        }
+
+        if (counter is not null)
+        {
+            builder.ConfigureTestServices(services =>
+                services.AddHttpClient(ScimSetup.SyncClient).AddHttpMessageHandler(() => new CountingHandler(counter)));
         }
     }
 
@@ -52,5 +63,26 @@ internal sealed class ConnectorHost(string connectionString, int pageSize) : Web
         }
 
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+}
+
+/// <summary>Requests a sync sent to its bridge, retries included.</summary>
+internal sealed class BridgeRequestCounter
+{
+    private long count;
+
+    public long Count => Interlocked.Read(ref count);
+
+    public void Reset() => Interlocked.Exchange(ref count, 0);
+
+    public void Add() => Interlocked.Increment(ref count);
+}
+
+internal sealed class CountingHandler(BridgeRequestCounter counter) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        counter.Add();
+        return base.SendAsync(request, cancellationToken);
     }
 }

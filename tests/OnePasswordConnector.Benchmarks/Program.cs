@@ -7,10 +7,12 @@ internal static class BenchmarkProgram
 {
     public static async Task<int> Main(string[] args)
     {
-        // Usage: OnePasswordConnector.Benchmarks [--sizes S,L] [--page-size 100] | --capacity [users, default 10000]
+        // Usage: OnePasswordConnector.Benchmarks [--sizes S,L] [--page-size 100] [--latency-ms 100] (0: no latency run)
+        //        OnePasswordConnector.Benchmarks --capacity [users, default 10000]
         // The PostgreSQL admin connection string comes from ONEPASSWORDCONNECTOR_BENCH_POSTGRES (scripts/bench.sh sets it).
         var sizes = "S,L";
         var pageSize = 100;
+        var latencyMs = 100;
         for (var i = 0; i < args.Length - 1; i++)
         {
             if (args[i] == "--sizes")
@@ -20,6 +22,10 @@ internal static class BenchmarkProgram
             else if (args[i] == "--page-size")
             {
                 pageSize = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--latency-ms")
+            {
+                latencyMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             }
         }
 
@@ -43,18 +49,29 @@ internal static class BenchmarkProgram
             results.Add(await Benchmark.RunAsync(size, admin, pageSize, Console.Out));
         }
 
+        var latency = latencyMs > 0 ? await LatencyBenchmark.RunAsync(SizeSpec.S, admin, pageSize, latencyMs, [1, 4], Console.Out) : null;
+
         Console.WriteLine();
         foreach (var result in results)
         {
             Console.WriteLine(Benchmark.Table(result));
         }
 
+        if (latency is not null)
+        {
+            Console.WriteLine(LatencyBenchmark.Table(latency));
+        }
+
         var large = results.LastOrDefault(r => r.Size.Name == "L") ?? results[^1];
         var small = results.FirstOrDefault(r => r.Size.Name == "S") ?? results[0];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio_full_sync_vs_floor={large.RatioFullSyncVsFloor:F2} ratio_resync_vs_fetch={large.RatioResyncVsFetch:F2} peak_mb_L={large.PeakWorkingSetMb:F0} peak_mb_S={small.PeakWorkingSetMb:F0}"));
+            $"ratio_full_sync_vs_floor={large.RatioFullSyncVsFloor:F2} ratio_resync_vs_fetch={large.RatioResyncVsFetch:F2} peak_mb_L={large.PeakWorkingSetMb:F0} peak_mb_S={small.PeakWorkingSetMb:F0}{LatencyRatio(latency)}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"users_page_p95_ms_L={large.UsersPageP95Ms:F1} csv_seconds_L={large.CsvSeconds:F2} csv_rows_L={large.CsvRows}"));
         return 0;
     }
+
+    /// <summary>The last (most concurrent) latency run against its ideal, as one more key of the ratio line.</summary>
+    private static string LatencyRatio(LatencyResult? latency) =>
+        latency is null ? "" : string.Create(CultureInfo.InvariantCulture, $" ratio_latency_sync_vs_ideal={latency.Runs[^1].RatioVsIdeal:F2}");
 }

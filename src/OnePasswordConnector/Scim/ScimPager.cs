@@ -13,126 +13,106 @@ internal interface IEnumerationProgress
 internal delegate Task<ScimDocument> ScimPageReader(BridgeEndpoint bridge, Uri uri, bool extractMembers, CancellationToken cancellationToken);
 
 /// <summary>
-/// Walks a SCIM list endpoint page by page (RFC 7644 §3.4.2.4) and yields each resource exactly once, or throws.
-/// Real servers cap or ignore <c>count</c>, echo it as <c>itemsPerPage</c>, answer past the end with the first page
-/// again, and shift ids while the directory is edited; so the pager counts what came back, stops at
-/// <c>totalResults</c> distinct ids, and fails rather than yield a directory it did not see whole.
+/// Walks a SCIM list endpoint and yields each resource exactly once, or throws. Real servers cap or ignore
+/// <c>count</c>, echo it as <c>itemsPerPage</c>, answer past the end with the first page again, and shift ids while
+/// the directory is edited; so the pager counts what came back and vouches for a directory only after one pass from
+/// the first page that saw it hold still (see <see cref="EnumerateAsync"/>).
 /// </summary>
-internal sealed class ScimPager(ScimPageReader readPage, int pageSize, int maxPages)
+internal sealed partial class ScimPager(
+    ScimPageReader readPage, int pageSize, int maxPages, int maxConcurrentRequests = 1, int restarts = 0, ScimPaging paging = ScimPaging.Offset)
 {
-    public ScimPager(ScimClient client, int pageSize, int maxPages)
-        : this(client.GetJsonAsync, pageSize, maxPages)
+    public ScimPager(
+        ScimClient client, int pageSize, int maxPages, int maxConcurrentRequests = 1, int restarts = 0, ScimPaging paging = ScimPaging.Offset)
+        : this(client.GetJsonAsync, pageSize, maxPages, maxConcurrentRequests, restarts, paging)
     {
     }
 
-    /// <summary>Yields each resource once. For Groups, members come lifted out of the page (see <see cref="MemberExtraction"/>).</summary>
+    /// <summary>
+    /// Yields each resource once. For Groups, members come lifted out of the page (see <see cref="MemberExtraction"/>).
+    /// </summary>
+    /// <remarks>
+    /// A pass reads the resource type from its first page. It is settled when every page announced the same
+    /// <c>totalResults</c> and the pass saw exactly that many distinct ids (with cursor paging, when the bridge ends
+    /// its cursor, and the count must match only when <c>totalResults</c> held still). A pass that saw the directory
+    /// move (the count changed, a page came back empty or only with ids already read, too few or too many ids) stops,
+    /// and the next pass starts again from the first page, up to <c>restarts</c> times. Ids yielded by an
+    /// earlier pass are not yielded again, so the result is the union of the passes: a resource deleted during the
+    /// enumeration may be in it, one that existed throughout is never missing from a settled pass. When even the last
+    /// pass was unsettled the enumeration fails: the directory changes faster than it can be read.
+    /// </remarks>
     public async IAsyncEnumerable<ScimListItem> EnumerateAsync(
         BridgeEndpoint bridge, string resourceType, IEnumerationProgress progress, EnumerationRecord record,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var extractMembers = resourceType == "Groups";
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        int? total = null;
-        var startIndex = 1;
+        record.Paging = paging == ScimPaging.Cursor ? "cursor" : "offset";
         record.PageSizeAsked = pageSize;
         record.RequestParameters = $"count={pageSize}";
-        for (var page = 1; ; page++)
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var number = 1; ; number++)
         {
-            if (page > maxPages)
+            var pass = new EnumerationPass(number, seen, record, resourceType);
+            var reader = new PageRequest(readPage, bridge, resourceType, progress, pass);
+            var items = paging == ScimPaging.Cursor
+                ? CursorPassAsync(reader, cancellationToken)
+                : OffsetPassAsync(reader, cancellationToken);
+            await foreach (var item in items)
             {
-                throw Fail(resourceType, page, $"gave up after {maxPages} pages without reaching totalResults ({total}).");
+                yield return item;
             }
 
-            var uri = bridge.Resolve($"{resourceType}?startIndex={startIndex}&count={pageSize}");
-            ScimDocument document;
-            record.PagesRequested++;
-            try
+            if (pass.Unsettled is null)
             {
-                document = await readPage(bridge, uri, extractMembers, cancellationToken);
-            }
-            catch (BridgeException ex)
-            {
-                throw new BridgeException(ex.Failure, $"Reading {resourceType} page {page} (startIndex {startIndex}) failed: {ex.Message}", ex.StatusCode, ex);
+                yield break;
             }
 
-            using (document)
+            if (number > restarts)
             {
-                var root = document.RootElement;
-                var pageTotal = ScimListShape.TotalResults(root)
-                    ?? throw Fail(resourceType, page, "the answer is not a SCIM ListResponse (no totalResults).");
-                if (total is { } expected && pageTotal != expected)
-                {
-                    throw Fail(resourceType, page,
-                        $"totalResults changed from {expected} to {pageTotal} during the enumeration: the directory was being edited. The next sync will read it again.");
-                }
-
-                total = pageTotal;
-                record.TotalResultsFirst ??= pageTotal;
-                record.TotalResultsLast = pageTotal;
-                var resources = ScimJson.Property(root, "Resources") is { ValueKind: JsonValueKind.Array } array ? array : default;
-                var count = resources.ValueKind == JsonValueKind.Array ? resources.GetArrayLength() : 0;
-                progress.PageRead(resourceType, count);
-                record.PageSizeHonoured = Math.Max(record.PageSizeHonoured ?? 0, count);
-                if (count == 0)
-                {
-                    if (seen.Count < pageTotal)
-                    {
-                        throw Fail(resourceType, page, $"an empty page came after {seen.Count} of {pageTotal} resources.");
-                    }
-
-                    yield break;
-                }
-
-                var fresh = 0;
-                var index = -1;
-                foreach (var resource in resources.EnumerateArray())
-                {
-                    if (resource.ValueKind == JsonValueKind.Object)
-                    {
-                        index++;
-                    }
-
-                    var id = ScimJson.String(resource, "id");
-                    if (string.IsNullOrEmpty(id))
-                    {
-                        throw Fail(resourceType, page, "a resource has no id.");
-                    }
-
-                    if (seen.Add(id))
-                    {
-                        fresh++;
-                        record.DistinctIds = seen.Count;
-                        yield return new ScimListItem(resource, document.ExtractedMembers?.GetValueOrDefault(index), document.RepairsOf(index));
-                    }
-                    else
-                    {
-                        record.DuplicatesDropped++;
-                    }
-                }
-
-                if (seen.Count > pageTotal)
-                {
-                    throw Fail(resourceType, page, $"more distinct resources ({seen.Count}) than totalResults ({pageTotal}).");
-                }
-
-                if (seen.Count == pageTotal)
-                {
-                    yield break;
-                }
-
-                if (fresh == 0)
-                {
-                    // A page of ids already seen: the server served the first page again, or ids shifted.
-                    throw Fail(resourceType, page, $"the page repeated resources already read; only {seen.Count} of {pageTotal} were seen.");
-                }
-
-                startIndex += count;
+                throw new BridgeException(BridgeFailure.InvalidResponse,
+                    $"The {resourceType} enumeration is incomplete: the directory changes faster than it can be read "
+                    + (number == 1 ? "(one pass, no restart allowed)" : $"({number} passes from the first page, none of them consistent)")
+                    + $". The last pass, at page {pass.UnsettledAtPage}: {pass.Unsettled}");
             }
+
+            record.Restarts++;
         }
     }
 
-    private static BridgeException Fail(string resourceType, int page, string why) =>
+    internal static BridgeException Fail(string resourceType, int page, string why) =>
         new(BridgeFailure.InvalidResponse, $"The {resourceType} enumeration is incomplete at page {page}: {why}");
+
+    /// <summary>Disposes a page that will not be used, whatever became of its request.</summary>
+    private static async Task DiscardAsync(Task<ScimDocument> read)
+    {
+        try
+        {
+            (await read).Dispose();
+        }
+        catch (Exception ex) when (ex is BridgeException or OperationCanceledException)
+        {
+            // The pass no longer needs this page, so neither does its failure.
+        }
+    }
+
+    /// <summary>What a pass needs to request a page and take its resources.</summary>
+    private sealed record PageRequest(
+        ScimPageReader Read, BridgeEndpoint Bridge, string ResourceType, IEnumerationProgress Progress, EnumerationPass Pass)
+    {
+        public Task<ScimDocument> StartAsync(string query, CancellationToken cancellationToken)
+        {
+            Pass.Requested();
+            return Read(Bridge, Bridge.Resolve($"{ResourceType}?{query}"), ResourceType == "Groups", cancellationToken);
+        }
+
+        /// <summary>The page's <c>Resources</c> (default when absent), after noting it as read.</summary>
+        public JsonElement Resources(JsonElement root, int? total)
+        {
+            var resources = ScimJson.Property(root, "Resources") is { ValueKind: JsonValueKind.Array } array ? array : default;
+            var count = resources.ValueKind == JsonValueKind.Array ? resources.GetArrayLength() : 0;
+            Progress.PageRead(ResourceType, count);
+            Pass.Announced(total, count);
+            return resources;
+        }
+    }
 }
 
 /// <summary>

@@ -68,7 +68,9 @@ internal sealed class SyncRunner(
             var client = new ScimClient(httpClients.CreateClient(ScimSetup.SyncClient), scimOptions.Value.MaxResponseBytes);
             await report.ReadAsync(client, bridge, budget.Token);
             await using var session = await db.OpenConnectionAsync(budget.Token);
-            var staging = new SyncStaging(bridge, new ScimPager(client, options.Value.PageSize, options.Value.MaxPages),
+            var pager = new ScimPager(client, options.Value.PageSize, options.Value.MaxPages, options.Value.MaxConcurrentRequests,
+                options.Value.EnumerationRestarts, ScimPagingAnnouncement.Read(report.ServiceProviderConfig));
+            var staging = new SyncStaging(bridge, pager,
                 new ResourceReads(client, bridge, options.Value.MaxConcurrentRequests), options.Value.MaxRemovalChecks, progress);
             if (connection.LastSuccessfulSyncAt is null)
             {

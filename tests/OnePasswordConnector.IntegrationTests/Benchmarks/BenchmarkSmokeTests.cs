@@ -44,4 +44,20 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         Assert.True(result.ChurnEvents > 0 && result.GrowthPerChurnDay > 0, "a day of 1 % churn adds history");
         Assert.Contains("capacity_bytes_per_user=", CapacityBenchmark.Table(result), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_latency_benchmark_counts_the_requests_of_a_full_sync_at_each_concurrency()
+    {
+        using var log = new StringWriter();
+
+        var result = await LatencyBenchmark.RunAsync(SizeSpec.Parse("1000"), TestDatabase.AdminConnectionString, pageSize: 100, latencyMs: 20, [1, 4], log);
+
+        output.WriteLine(log.ToString());
+        output.WriteLine(LatencyBenchmark.Table(result));
+        Assert.Equal([1, 4], result.Runs.Select(r => r.Concurrency));
+        // ServiceProviderConfig, /health, 1 page of 54 groups and 11 pages of 1,001 users.
+        Assert.All(result.Runs, r => Assert.Equal(14, r.Requests));
+        Assert.All(result.Runs, r => Assert.True(r.Seconds >= r.Requests * 0.020 / r.Concurrency, $"{r.Seconds} s for {r.Requests} requests"));
+        Assert.Contains("| × ideal |", LatencyBenchmark.Table(result), StringComparison.Ordinal);
+    }
 }

@@ -219,7 +219,7 @@ public sealed class PagingQuirkTests(SyncApp app) : IClassFixture<SyncApp>
                 b.ServePage("Users", 6, ScimPayload.ListResponse(Team.Take(2), 5, 1));
             });
             var run = await app.SyncAsync(id);
-            await AssertFailedAndUntouched(id, run, "repeated resources already read");
+            await AssertFailedAndUntouched(id, run, "only 4 of 5 resources were seen");
         }
     }
 
@@ -254,6 +254,27 @@ public sealed class PagingQuirkTests(SyncApp app) : IClassFixture<SyncApp>
             Assert.Equal(3, bridge.Server.LogEntries.Count(e => e.RequestMessage.Path == "/scim/Users" && e.RequestMessage.RawQuery!.Contains("startIndex=5", StringComparison.Ordinal)));
             var connection = await app.QueryAsync("SELECT status, consecutive_failures FROM connections WHERE id = @c", id);
             Assert.Equal(["failing|1"], connection);
+        }
+    }
+
+    [Fact]
+    public async Task A_directory_edited_during_the_first_read_is_read_again_from_the_first_page_and_the_sync_completes()
+    {
+        var (id, bridge) = await SyncedTeam();
+        using (bridge)
+        {
+            // The first answer for startIndex 3 counts six users (one was being added); every later one, five.
+            Reserve(bridge, b =>
+            {
+                b.ServePaged("Users", Team, SyncApp.PageSize);
+                b.Server.Given(Request.Create().WithPath("/scim/Users").WithParam("startIndex", "3").UsingGet()).InScenario("busy").WillSetStateTo("settled").AtPriority(1)
+                    .RespondWith(FakeBridge.Json(200, ScimPayload.ListResponse(Team.Skip(2).Take(2), 6, 3)));
+            });
+            var run = await app.SyncAsync(id);
+
+            await AssertCompleteTeam(id, run);
+            Assert.Equal(2, bridge.Server.LogEntries.Count(e => IsSyncUsersRequest(e) && e.RequestMessage.RawQuery!.Contains("startIndex=1&", StringComparison.Ordinal)));
+            Assert.Empty(await app.ChangeEventsAsync(id, Guid.Parse(run.GetProperty("id").GetString()!)));
         }
     }
 
