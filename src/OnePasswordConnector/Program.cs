@@ -3,6 +3,7 @@ using OnePasswordConnector.Connections;
 using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
+using OnePasswordConnector.SignIns;
 using OnePasswordConnector.Sync;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,6 +20,7 @@ builder.Services.AddApiDocs();
 builder.Services.AddPersistence(builder.Configuration);
 builder.Services.AddScimClient();
 builder.Services.AddConnectionRegistry();
+builder.Services.AddSignIns();
 builder.Services.AddSync();
 builder.Services.AddScheduler();
 builder.Services.AddAccessReview();
@@ -43,6 +45,7 @@ var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
 var connection = tenant.MapConnectionsApi();
 connection.MapSyncsApi();
 connection.MapAccessReviewApi();
+connection.MapSignInsApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

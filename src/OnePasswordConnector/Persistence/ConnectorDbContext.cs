@@ -23,6 +23,8 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
     public DbSet<ChangeEvent> ChangeEvents => Set<ChangeEvent>();
     public DbSet<ProvisioningReport> ProvisioningReports => Set<ProvisioningReport>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<EventsSource> EventsSources => Set<EventsSource>();
+    public DbSet<SignInAttempt> SignInAttempts => Set<SignInAttempt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -141,6 +143,7 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+        SignInModel.Configure(modelBuilder);
     }
 }
 
