@@ -133,8 +133,13 @@ public sealed class FakeEventsApi : IDisposable
         ["target_user"] = new JsonObject { ["uuid"] = userUuid, ["name"] = email.Split('@')[0], ["email"] = email },
         ["client"] = new JsonObject
         {
-            ["app_name"] = "1Password Browser Extension", ["app_version"] = "20240",
-            ["platform_name"] = "Chrome", ["platform_version"] = "120.0", ["os_name"] = "MacOSX", ["os_version"] = "14.2", ["ip_address"] = "203.0.113.7",
+            ["app_name"] = "1Password Browser Extension",
+            ["app_version"] = "20240",
+            ["platform_name"] = "Chrome",
+            ["platform_version"] = "120.0",
+            ["os_name"] = "MacOSX",
+            ["os_version"] = "14.2",
+            ["ip_address"] = "203.0.113.7",
         },
         ["location"] = new JsonObject { ["country"] = "CA", ["region"] = "Ontario", ["city"] = "Toronto", ["latitude"] = 43.6, ["longitude"] = -79.4 },
     };

@@ -1,11 +1,9 @@
 namespace OnePasswordConnector.AccessReview;
 
-/// <summary>
-/// Sign-ins in the read side (collected by SignIns/ from the 1Password Events API). <c>sign_ins_known</c> is one row
-/// once the connection's collection had begun by the snapshot, else none: then every sign-in column is NULL, which
-/// tells "not known" from "no sign-in". As of a past sync only attempts that sync's collection (or an earlier one) had
-/// stored count, so the answer is the one a reviewer got then. @now is the request's time.
-/// </summary>
+// Sign-ins in the read side (collected by SignIns/ from the 1Password Events API). sign_ins_known is one row once the
+// connection's collection had begun by the snapshot, else none: then every sign-in column is NULL, which tells "not
+// known" from "no sign-in". As of a past sync only attempts that sync's collection (or an earlier one) had stored
+// count, so the answer is the one a reviewer got then. @now is the request's time.
 internal static partial class AccessReviewSql
 {
     private const string SignInsKnown = """

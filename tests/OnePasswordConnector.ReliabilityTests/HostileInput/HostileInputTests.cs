@@ -57,6 +57,14 @@ public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper o
             ("GET", c + "/changes?since=not-a-date", null, ""),
             ("GET", c + "/changes?kind=drop_table", null, ""),
             ("GET", c + "/groups/../../users", null, ""),
+            ("PUT", c + "/events-token", "{\"token\": \"has spaces in it\"}", "application/json"),
+            ("PUT", c + "/events-token", "{\"token\": \"eyJabc.def\", \"region\": \"http://169.254.169.254\"}", "application/json"),
+            ("PUT", c + "/events-token", "{\"token\": \"eyJabc.def\", \"region\": \"https://events.1password.com.evil.example\"}", "application/json"),
+            ("PUT", c + "/events-token", "{\"token\": 42}", "application/json"),
+            ("GET", c + "/users?dormantDays=0", null, ""),
+            ("GET", c + "/users?dormantDays=-90", null, ""),
+            ("GET", c + "/users?dormantDays=99999999999", null, ""),
+            ("GET", c + "/summary?dormantDays=abc", null, ""),
         };
         foreach (var injection in Injections)
         {

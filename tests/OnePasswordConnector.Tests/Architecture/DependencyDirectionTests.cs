@@ -17,7 +17,8 @@ public sealed class DependencyDirectionTests
         ["Persistence"] = [],
         ["Scim"] = ["Hosting"],
         ["Connections"] = ["Hosting", "Persistence", "Scim"],
-        ["Sync"] = ["Hosting", "Persistence", "Scim", "Connections"],
+        ["SignIns"] = ["Hosting", "Persistence", "Scim", "Connections"],
+        ["Sync"] = ["Hosting", "Persistence", "Scim", "Connections", "SignIns"],
         ["AccessReview"] = ["Hosting", "Persistence", "Scim", "Connections"],
     };
 
