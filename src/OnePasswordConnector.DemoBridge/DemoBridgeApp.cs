@@ -36,6 +36,11 @@ public static class DemoBridgeApp
 
         var app = builder.Build();
         var token = new BearerToken(options.BearerToken);
+        if (options.EventsToken is { Length: > 0 } eventsToken)
+        {
+            app.Use(new DemoEventsApi(eventsToken, directory).HandleAsync);
+        }
+
         app.Use(async (context, next) =>
         {
             if (!context.Request.Path.Equals("/ping", StringComparison.OrdinalIgnoreCase) && !token.Accepts(context.Request))

@@ -33,6 +33,7 @@ internal static class Program
             DefaultPageSize = config.GetValue("DemoBridge:DefaultPageSize", 20),
             EnableChurn = config.GetValue("DemoBridge:EnableChurn", false),
             AllowAnyAddress = config.GetValue("DemoBridge:AllowAnyAddress", false),
+            EventsToken = config["DemoBridge:EventsToken"],
         };
 
         WebApplication app;
