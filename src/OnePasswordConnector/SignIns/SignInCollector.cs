@@ -25,14 +25,20 @@ internal sealed class SignInCollector(
     EventsRequestBudget budget,
     IOptions<EventsOptions> options,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<SignInCollector> logger)
 {
     /// <summary>1Password keeps events this long: a first collection reaches back as far.</summary>
     public const int EventsApiRetentionDays = 120;
 
-    /// <summary>Null when the connection has no events token.</summary>
-    public async Task<SignInCollection?> CollectAsync(Guid connectionId, DateTimeOffset runStartedAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Null when the connection has no events token. It takes no token of the sync's: that one is the run's lease,
+    /// which the committed run has released (its renewal then stops it), so collection ends only when the service
+    /// stops, when its request budget is spent, or at the first page after its connection was deleted.
+    /// </summary>
+    public async Task<SignInCollection?> CollectAsync(Guid connectionId, DateTimeOffset runStartedAt)
     {
+        var cancellationToken = lifetime.ApplicationStopping;
         var progress = new Progress();
         try
         {
@@ -127,7 +133,7 @@ internal sealed class SignInCollector(
             var items = (page.Items ?? []).Where(i => !string.IsNullOrEmpty(i.Uuid)).ToArray();
             if (!await StoreAsync(connectionId, runStartedAt, cursor, page.Cursor ?? cursor, cursor is null ? start : null, items, users, cancellationToken))
             {
-                logger.LogInformation("Sign-in collection for connection {ConnectionId} stopped: another collection moved its cursor first", connectionId);
+                logger.LogInformation("Sign-in collection for connection {ConnectionId} stopped: its token or connection was deleted, or another collection moved its cursor first", connectionId);
                 return progress.Done();
             }
 

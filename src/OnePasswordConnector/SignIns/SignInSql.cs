@@ -27,12 +27,14 @@ internal static class SignInSql
     /// <summary>
     /// Moves the cursor past the page just stored, in its transaction, only from the cursor the collection started
     /// from (@previous): a second collection of the same connection (another replica's next sync) that got there
-    /// first makes this one stop instead of storing behind it. @next, @known_since, @t run start, @now.
+    /// first makes this one stop instead of storing behind it, and so does a DELETE of the token or of the connection.
+    /// @next, @known_since, @t run start, @now.
     /// </summary>
     public const string AdvanceCursor = """
         UPDATE events_sources SET cursor = @next, known_since = COALESCE(known_since, @known_since),
             first_collected_at = COALESCE(first_collected_at, @t), last_collected_at = @now, last_error = NULL, updated_at = @now
         WHERE connection_id = @c AND protected_token IS NOT NULL AND cursor IS NOT DISTINCT FROM @previous
+          AND EXISTS (SELECT 1 FROM connections WHERE id = @c AND deleted_at IS NULL)
         """;
 
     /// <summary>Why the last collection stopped short; the cursor stays where the last stored page put it. @error, @now.</summary>

@@ -98,7 +98,7 @@ internal sealed class SyncRunner(
                 "Sync {RunId} of connection {ConnectionId} succeeded: {UsersSeen} users, {GroupsSeen} groups, {MembershipsSeen} memberships, {ChangeEvents} changes",
                 runId, connectionId, staged.Counts.UsersSeen, staged.Counts.GroupsSeen, staged.Counts.MembershipsSeen, staged.Counts.ChangeEvents);
             // Sign-ins follow the committed run and never fail it: what stops them short is a warning on the run.
-            await runs.AppendWarningsAsync(runId, SyncWarnings.SignIns(await signIns.CollectAsync(connection.Id, connection.RunStartedAt, cancellationToken)));
+            await runs.AppendWarningsAsync(runId, SyncWarnings.SignIns(await signIns.CollectAsync(connection.Id, connection.RunStartedAt)));
             metrics.Succeeded(time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Succeeded;
         }
