@@ -97,7 +97,11 @@ demo_url=http://127.0.0.1:${CONNECTOR_DEMO_BRIDGE_PORT:-5090}
 [[ -f $data_dir/demo-bridge-token ]] || head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$data_dir/demo-bridge-token"
 demo_token=$(cat "$data_dir/demo-bridge-token")
 # Each process runs in its output folder, its content root, so it reads the appsettings.json built with it.
-(cd "$bridge_bin" && DemoBridge__BearerToken=$demo_token exec dotnet OnePasswordConnector.DemoBridge.dll --urls "$demo_url") >"$bridge_log" 2>&1 &
+# The demo bridge also fakes the 1Password Events API (its own token), so syncs show last sign-ins.
+[[ -f $data_dir/demo-events-token ]] || head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$data_dir/demo-events-token"
+events_token=$(cat "$data_dir/demo-events-token")
+export Events__AdditionalHosts__0=${Events__AdditionalHosts__0:-127.0.0.1}
+(cd "$bridge_bin" && DemoBridge__BearerToken=$demo_token DemoBridge__EventsToken=$events_token exec dotnet OnePasswordConnector.DemoBridge.dll --urls "$demo_url") >"$bridge_log" 2>&1 &
 bridge_pid=$!
 pids+=("$bridge_pid")
 (cd "$service_bin" && exec dotnet OnePasswordConnector.dll --urls "$urls") >"$service_log" 2>&1 &
@@ -112,6 +116,12 @@ if [[ $existing == "[]" ]]; then
   curl -fsS -o /dev/null -H "X-Api-Key: $api_key" -H 'Content-Type: application/json' \
     -d "{\"name\":\"Demo bridge\",\"scimBridgeUrl\":\"$demo_url\",\"bearerToken\":\"$demo_token\",\"syncIntervalMinutes\":60}" \
     "$base_url/api/v1/tenants/demo/connections" && echo "Registered the demo bridge as a connection of tenant 'demo'."
+  demo_id=$(curl -fsS -H "X-Api-Key: $api_key" "$base_url/api/v1/tenants/demo/connections" | sed -E 's/^\[\{"id":"([^"]+)".*/\1/')
+  curl -fsS -o /dev/null -X PUT -H "X-Api-Key: $api_key" -H 'Content-Type: application/json' \
+    -d "{\"token\":\"$events_token\",\"region\":\"$demo_url\"}" \
+    "$base_url/api/v1/tenants/demo/connections/$demo_id/events-token" && echo "Gave it the demo Events API token: syncs read sign-ins."
+  # A sync now, which reads the sign-ins too (409 when the scheduler started one first).
+  curl -sS -o /dev/null -X POST -H "X-Api-Key: $api_key" "$base_url/api/v1/tenants/demo/connections/$demo_id/syncs" || true
 fi
 
 cat <<TXT
@@ -119,7 +129,7 @@ cat <<TXT
 OnePasswordConnector is running.
   Swagger UI:  $base_url/swagger
   API key:     $api_key   (click Authorize in Swagger UI, or send it as X-Api-Key)
-  Demo bridge: $demo_url (its token is in $data_dir/demo-bridge-token)
+  Demo bridge: $demo_url (its token is in $data_dir/demo-bridge-token; it fakes the Events API too)
   Logs:        $service_log, $bridge_log
   Try:         curl -H 'X-Api-Key: $api_key' $base_url/api/v1/tenants/demo/connections
 Press Ctrl+C to stop.

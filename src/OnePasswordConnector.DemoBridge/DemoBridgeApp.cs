@@ -37,6 +37,11 @@ public static class DemoBridgeApp
 
         var app = builder.Build();
         var token = new BearerToken(options.BearerToken);
+        if (options.EventsToken is { Length: > 0 } eventsToken)
+        {
+            app.Use(new DemoEventsApi(eventsToken, directory).HandleAsync);
+        }
+
         app.Use(async (context, next) =>
         {
             if (options.Latency > TimeSpan.Zero && context.GetEndpoint()?.Metadata.GetMetadata<DelaysItself>() is null)

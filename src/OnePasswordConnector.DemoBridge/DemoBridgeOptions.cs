@@ -35,6 +35,9 @@ public sealed record DemoBridgeOptions
 
     /// <summary>Listen beyond loopback, as a container needs to. Never set this on a host reachable from a network you do not trust.</summary>
     public bool AllowAnyAddress { get; init; }
+
+    /// <summary>When set, a fake 1Password Events API (<see cref="DemoEventsApi"/>) answers under <c>/api/</c> with this token.</summary>
+    public string? EventsToken { get; init; }
 }
 
 /// <summary>How the demo bridge pages its lists.</summary>

@@ -39,6 +39,7 @@ internal static class Program
             AllowAnyAddress = config.GetValue("DemoBridge:AllowAnyAddress", false),
             Paging = config.GetValue("DemoBridge:Paging", DemoPaging.Offset),
             Latency = TimeSpan.FromMilliseconds(config.GetValue("DemoBridge:LatencyMs", 0)),
+            EventsToken = config["DemoBridge:EventsToken"],
         };
 
         WebApplication app;

@@ -4,6 +4,7 @@ using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Retention;
 using OnePasswordConnector.Scim;
+using OnePasswordConnector.SignIns;
 using OnePasswordConnector.Sync;
 using OnePasswordConnector.Webhooks;
 
@@ -22,6 +23,7 @@ builder.Services.AddPersistence(builder.Configuration);
 builder.Services.AddKeyRing(builder.Configuration);
 builder.Services.AddScimClient();
 builder.Services.AddConnectionRegistry();
+builder.Services.AddSignIns();
 builder.Services.AddSync();
 builder.Services.AddScheduler();
 builder.Services.AddAccessReview();
@@ -53,6 +55,7 @@ var connection = tenant.MapConnectionsApi();
 connection.MapSyncsApi();
 connection.MapAccessReviewApi();
 tenant.MapWebhooksApi();
+connection.MapSignInsApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

@@ -50,13 +50,16 @@ internal static class AccessReviewApi
     /// <param name="removed" example="false">Also list people no longer in 1Password (ignored with asOf).</param>
     /// <param name="sort" example="userName">userName (default) or name (display name).</param>
     /// <param name="asOf" example="2026-06-30T23:59:59Z">Answer as of the last complete sync at or before this ISO 8601 instant.</param>
+    /// <param name="dormantDays" example="90">Only active users with no successful sign-in in this many days (1 to 3650), where the connection's
+    /// sign-ins are known that far back; users whose sign-ins are not known are never listed.</param>
     /// <param name="cursor" example="WyJ1c2Vyczp1c2VyTmFtZSIsImFkYUBleGFtcGxlLm9yZyIsIlVBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBIl0">nextCursor of the previous page.</param>
     /// <param name="limit" example="100">Page size, 1 to 1000 (default 100).</param>
     internal static async Task<Results<Ok<PageResponse<UserResponse>>, ValidationProblem, ProblemHttpResult>> ListUsers(
-        Guid connectionId, string? status, string? groupId, string? q, bool? removed, string? sort, string? asOf,
+        Guid connectionId, string? status, string? groupId, string? q, bool? removed, string? sort, string? asOf, int? dormantDays,
         string? cursor, int? limit, RouteConnection route, AccessReviewQueries queries, CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
+        query.DormantDays(dormantDays);
         var statusFilter = query.Status(status);
         var pattern = query.Contains(q);
         sort ??= "userName";
@@ -74,7 +77,7 @@ internal static class AccessReviewApi
             return NoSyncBy(at);
         }
 
-        var filter = new UserFilter(statusFilter, string.IsNullOrEmpty(groupId) ? null : groupId, pattern, removed == true, sort);
+        var filter = new UserFilter(statusFilter, string.IsNullOrEmpty(groupId) ? null : groupId, pattern, removed == true, sort, dormantDays);
         return TypedResults.Ok(await queries.UsersAsync(scope, filter, after, take, cancellationToken));
     }
 
@@ -205,11 +208,13 @@ internal static class AccessReviewApi
 
     /// <summary>The red flags.</summary>
     /// <param name="since" example="2026-06-01T00:00:00Z">Count users added and removed from this ISO 8601 instant (default: 30 days ago).</param>
+    /// <param name="dormantDays" example="90">Count as dormant the active users with no successful sign-in in this many days (1 to 3650, default 90).</param>
     internal static async Task<Results<Ok<SummaryResponse>, ValidationProblem, ProblemHttpResult>> GetSummary(
-        Guid connectionId, string? since, RouteConnection route, AccessReviewQueries queries, TimeProvider time,
+        Guid connectionId, string? since, int? dormantDays, RouteConnection route, AccessReviewQueries queries, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var query = new QueryParameters();
+        query.DormantDays(dormantDays);
         var now = time.GetUtcNow();
         var from = query.Instant("since", since) ?? now.AddDays(-30);
         if (!query.Valid)
@@ -217,7 +222,7 @@ internal static class AccessReviewApi
             return TypedResults.ValidationProblem(query.Errors);
         }
 
-        return TypedResults.Ok(await queries.SummaryAsync(new Scope(route.Value, null), from, now, cancellationToken));
+        return TypedResults.Ok(await queries.SummaryAsync(new Scope(route.Value, null), from, now, cancellationToken, dormantDays ?? 90));
     }
 
     private static ProblemHttpResult NoSyncBy(DateTimeOffset? instant) =>

@@ -50,7 +50,7 @@ internal static class Rows
         return new UserResponse(c.String("scim_id"), c.String("user_name"), c.NullableString("display_name"), c.NullableString("given_name"),
             c.NullableString("family_name"), c.NullableString("primary_email"), c.Value<string[]>("emails"), c.Value<bool>("active"),
             c.String("status"), c.Value<DateTimeOffset>("first_seen_at"), c.Value<DateTimeOffset>("last_seen_at"), c.NullableInstant("removed_at"),
-            ids.Select((id, i) => new UserGroup(id, names[i], Chains.FromJson(chains[i]))).ToArray());
+            ids.Select((id, i) => new UserGroup(id, names[i], Chains.FromJson(chains[i]))).ToArray(), SignIns(c));
     }
 
     public static GroupResponse Group(NamedColumns c) =>
@@ -67,7 +67,13 @@ internal static class Rows
     public static AccessReviewRow ReviewRow(NamedColumns c) =>
         new(c.String("scim_id"), c.String("user_name"), c.NullableString("display_name"), c.NullableString("primary_email"),
             c.Value<string[]>("emails"), c.String("status"), c.Value<bool>("active"), c.Value<DateTimeOffset>("first_seen_at"),
-            c.NullableString("group_id"), c.NullableString("group_name"), c.NullableInstant("member_since"), c.Via());
+            c.NullableString("group_id"), c.NullableString("group_name"), c.NullableInstant("member_since"), c.Via(), SignIns(c));
+
+    /// <summary>Null where sign-ins are not known (AccessReviewSql.SignInJoin gives NULL in every column).</summary>
+    public static SignInActivity? SignIns(NamedColumns c) => c.NullableInstant("sign_ins_known_since") is { } known
+        ? new SignInActivity(c.NullableInstant("last_sign_in_at"), c.NullableInstant("last_failed_sign_in_at"), c.NullableString("last_failed_sign_in_category"),
+            c.Value<int>("sign_ins_last_30_days"), c.Value<int>("mfa_failures_last_30_days"), known)
+        : null;
 }
 
 internal static class Chains

@@ -21,7 +21,8 @@ internal sealed class AccessReviewCsv(Func<CancellationToken, IAsyncEnumerable<A
     public static readonly string[] Header =
     [
         "userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt", "groupId", "groupName", "memberSince",
-        "viaGroupIds", "viaGroupNames",
+        "viaGroupIds", "viaGroupNames", "lastSignInAt", "lastFailedSignInAt", "lastFailedSignInCategory", "signInsLast30Days",
+        "mfaFailuresLast30Days", "signInsKnownSince",
     ];
 
     public async Task ExecuteAsync(HttpContext httpContext)
@@ -82,6 +83,14 @@ internal sealed class AccessReviewCsv(Func<CancellationToken, IAsyncEnumerable<A
         csv.WriteField(row.MemberSince is { } since ? Instant(since) : null);
         csv.WriteField(string.Join(';', row.Via.Select(g => g.Id)));
         csv.WriteField(string.Join(';', row.Via.Select(g => g.DisplayName)));
+        // Empty sign-in cells: the connection collects no sign-ins (or did not yet at asOf), not "never signed in".
+        var signIns = row.SignIns;
+        csv.WriteField(signIns?.LastSignInAt is { } lastSignIn ? Instant(lastSignIn) : null);
+        csv.WriteField(signIns?.LastFailedSignInAt is { } lastFailed ? Instant(lastFailed) : null);
+        csv.WriteField(signIns?.LastFailedSignInCategory);
+        csv.WriteField(signIns?.SignInsLast30Days.ToString(CultureInfo.InvariantCulture));
+        csv.WriteField(signIns?.MfaFailuresLast30Days.ToString(CultureInfo.InvariantCulture));
+        csv.WriteField(signIns is null ? null : Instant(signIns.SignInsKnownSince));
         await csv.NextRecordAsync();
     }
 

@@ -21,6 +21,7 @@ public sealed record UserGroup(string Id, string DisplayName, IReadOnlyList<Grou
 /// <param name="LastSeenAt">When the last successful sync still saw the user (for removed users: the last sync that did).</param>
 /// <param name="RemovedAt">When a complete sync first no longer saw the user; null while they are in 1Password.</param>
 /// <param name="Groups">The groups the user holds, directly or through nested groups, by name.</param>
+/// <param name="SignIns">The user's sign-ins from the 1Password Events API; null where the connection collects none (no events token, or asOf before collection began).</param>
 public sealed record UserResponse(
     string Id,
     string UserName,
@@ -34,7 +35,23 @@ public sealed record UserResponse(
     DateTimeOffset FirstSeenAt,
     DateTimeOffset LastSeenAt,
     DateTimeOffset? RemovedAt,
-    IReadOnlyList<UserGroup> Groups);
+    IReadOnlyList<UserGroup> Groups,
+    SignInActivity? SignIns = null);
+
+/// <summary>A user's sign-ins as the 1Password Events API reported them, as of the answer's instant.</summary>
+/// <param name="LastSignInAt">The last successful sign-in; null when there was none since <paramref name="SignInsKnownSince"/>.</param>
+/// <param name="LastFailedSignInAt">The last failed sign-in (any category but success and firewall_reported_success).</param>
+/// <param name="LastFailedSignInCategory">Its category: credentials_failed, mfa_failed, sso_failed, modern_version_failed or firewall_failed.</param>
+/// <param name="SignInsLast30Days">Successful sign-ins in the 30 days before the answer's instant.</param>
+/// <param name="MfaFailuresLast30Days">mfa_failed attempts in those 30 days.</param>
+/// <param name="SignInsKnownSince">From when sign-ins are known: "no sign-in" means none since then.</param>
+public sealed record SignInActivity(
+    DateTimeOffset? LastSignInAt,
+    DateTimeOffset? LastFailedSignInAt,
+    string? LastFailedSignInCategory,
+    int SignInsLast30Days,
+    int MfaFailuresLast30Days,
+    DateTimeOffset SignInsKnownSince);
 
 /// <summary>One person with every change recorded for them, newest first.</summary>
 public sealed record UserDetailResponse(UserResponse User, IReadOnlyList<ChangeResponse> History);
@@ -85,7 +102,8 @@ public sealed record AccessReviewRow(
     string? GroupId,
     string? GroupName,
     DateTimeOffset? MemberSince,
-    IReadOnlyList<GroupRef> Via);
+    IReadOnlyList<GroupRef> Via,
+    SignInActivity? SignIns = null);
 
 /// <summary>The red flags a reviewer looks at first.</summary>
 /// <param name="UsersByStatus">Users in 1Password now, counted by status.</param>
@@ -95,6 +113,7 @@ public sealed record AccessReviewRow(
 /// <param name="InactiveUsersWithMemberships">Users who are not active but still belong to groups.</param>
 /// <param name="Since">The start of the added/removed window.</param>
 /// <param name="LastSuccessfulSyncAgeHours">Hours since the last successful sync; null before the first one.</param>
+/// <param name="SignIns">Dormant accounts and repeated MFA failures; null where the connection collects no sign-ins.</param>
 public sealed record SummaryResponse(
     IReadOnlyDictionary<string, int> UsersByStatus,
     int RemovedUsers,
@@ -106,7 +125,18 @@ public sealed record SummaryResponse(
     int UsersAddedSince,
     int UsersRemovedSince,
     DateTimeOffset? LastSuccessfulSyncAt,
-    double? LastSuccessfulSyncAgeHours);
+    double? LastSuccessfulSyncAgeHours,
+    SignInSummaryResponse? SignIns = null);
+
+/// <summary>The sign-in red flags over the users in 1Password now.</summary>
+/// <param name="DormantUsers">Active users with no successful sign-in in <paramref name="DormantDays"/> days, where sign-ins are known that far back.</param>
+/// <param name="UsersWithRepeatedMfaFailures">Users with at least <paramref name="RepeatedMfaFailures"/> mfa_failed attempts in the last 30 days.</param>
+public sealed record SignInSummaryResponse(
+    DateTimeOffset SignInsKnownSince,
+    int DormantDays,
+    int DormantUsers,
+    int RepeatedMfaFailures,
+    int UsersWithRepeatedMfaFailures);
 
 /// <summary>A privileged group and its members.</summary>
 /// <param name="Members">The userNames of the users who hold it, directly or through nested groups.</param>

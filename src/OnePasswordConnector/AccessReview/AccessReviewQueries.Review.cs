@@ -45,8 +45,11 @@ internal sealed partial class AccessReviewQueries
         }
     }
 
+    /// <summary>A user has repeated MFA failures with this many mfa_failed attempts in 30 days.</summary>
+    public const int RepeatedMfaFailures = 3;
+
     /// <summary>The red flags, with users added and removed counted from <paramref name="since"/>.</summary>
-    public async Task<SummaryResponse> SummaryAsync(Scope scope, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<SummaryResponse> SummaryAsync(Scope scope, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken, int dormantDays = 90)
     {
         await using var connection = await data.OpenConnectionAsync(cancellationToken);
         Dictionary<string, int> byStatus;
@@ -64,12 +67,26 @@ internal sealed partial class AccessReviewQueries
 
         var privileged = await PrivilegedGroupsAsync(connection, scope, cancellationToken);
         var inactive = await InactiveMembersAsync(connection, scope, cancellationToken);
+        var signIns = await SignInSummaryAsync(connection, scope, dormantDays, cancellationToken);
         var lastSync = scope.Connection.LastSuccessfulSyncAt;
         return new SummaryResponse(byStatus, removed, groups, memberships, privileged, inactive, since, added, left, lastSync,
-            lastSync is { } last ? Math.Round((now - last).TotalHours, 2) : null);
+            lastSync is { } last ? Math.Round((now - last).TotalHours, 2) : null, signIns);
     }
 
-    private static async Task<List<PrivilegedGroupResponse>> PrivilegedGroupsAsync(
+    private async Task<SignInSummaryResponse?> SignInSummaryAsync(NpgsqlConnection connection, Scope scope, int dormantDays, CancellationToken cancellationToken)
+    {
+        await using var command = SnapshotCommand(connection, AccessReviewSql.SignInSummary, scope);
+        command.Add("dormant_days", NpgsqlDbType.Integer, dormantDays);
+        command.Add("mfa_failures", NpgsqlDbType.Integer, RepeatedMfaFailures);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var c = new NamedColumns(reader);
+        return c.NullableInstant("known_since") is { } known
+            ? new SignInSummaryResponse(known, dormantDays, c.Value<int>("dormant_users"), RepeatedMfaFailures, c.Value<int>("repeated_mfa_failure_users"))
+            : null;
+    }
+
+    private async Task<List<PrivilegedGroupResponse>> PrivilegedGroupsAsync(
         NpgsqlConnection connection, Scope scope, CancellationToken cancellationToken)
     {
         var privileged = new List<PrivilegedGroupResponse>();
@@ -87,7 +104,7 @@ internal sealed partial class AccessReviewQueries
         return privileged;
     }
 
-    private static async Task<InactiveMembersResponse> InactiveMembersAsync(NpgsqlConnection connection, Scope scope, CancellationToken cancellationToken)
+    private async Task<InactiveMembersResponse> InactiveMembersAsync(NpgsqlConnection connection, Scope scope, CancellationToken cancellationToken)
     {
         var inactive = new List<InactiveMemberResponse>();
         var count = 0;

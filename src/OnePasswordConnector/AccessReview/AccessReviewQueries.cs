@@ -11,14 +11,14 @@ namespace OnePasswordConnector.AccessReview;
 internal sealed record Scope(Connection Connection, DateTimeOffset? At, DateTimeOffset? ValidAt = null);
 
 /// <summary>The users' filters of <c>GET users</c>, already checked and turned into SQL values.</summary>
-internal sealed record UserFilter(string? Status, string? GroupId, string? Pattern, bool IncludeRemoved, string Sort);
+internal sealed record UserFilter(string? Status, string? GroupId, string? Pattern, bool IncludeRemoved, string Sort, int? DormantDays = null);
 
 /// <summary>
 /// The read side's queries (SQL in <see cref="AccessReviewSql"/>): each runs over the snapshot a <see cref="Scope"/>
 /// names and returns the API's DTOs, read by column name. Pages read one row more than they show: it only says that
 /// another page follows, and the last shown row becomes the next cursor.
 /// </summary>
-internal sealed partial class AccessReviewQueries(NpgsqlDataSource data)
+internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimeProvider time)
 {
     private const int HistoryLimit = 1000;
 
@@ -49,6 +49,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data)
         command.Add("status", NpgsqlDbType.Text, filter.Status);
         command.Add("group", NpgsqlDbType.Text, filter.GroupId);
         command.Add("q", NpgsqlDbType.Text, filter.Pattern);
+        command.Add("dormant_days", NpgsqlDbType.Integer, filter.DormantDays);
         AddPage(command, after, take);
         return await PageAsync(scope, command, take, c => (User: Rows.User(c), Key: c.String("sort_key")),
             last => QueryParameters.EncodeCursor("users:" + filter.Sort, last.Key, last.User.Id), row => row.User, cancellationToken);
@@ -177,7 +178,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data)
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
     }
 
-    private static NpgsqlCommand SnapshotCommand(NpgsqlConnection connection, string sql, Scope scope, bool includeRemoved = false)
+    private NpgsqlCommand SnapshotCommand(NpgsqlConnection connection, string sql, Scope scope, bool includeRemoved = false)
     {
 #pragma warning disable CA2100 // The SQL is composed only of constants from AccessReviewSql; every value is a parameter.
         var command = new NpgsqlCommand(AccessReviewSql.Snapshot(scope.At is not null) + sql, connection);
@@ -187,6 +188,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data)
         command.Add("v", NpgsqlDbType.TimestampTz, scope.ValidAt);
         command.Add("synced", NpgsqlDbType.TimestampTz, scope.Connection.LastSuccessfulSyncAt);
         command.Add("removed", NpgsqlDbType.Boolean, includeRemoved);
+        command.Add("now", NpgsqlDbType.TimestampTz, time.GetUtcNow());
         return command;
     }
 }

@@ -22,10 +22,12 @@ internal static partial class AccessReviewSql
         SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
                {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at, COALESCE(gs.ids, ARRAY[]::text[]) AS group_ids,
                COALESCE(gs.names, ARRAY[]::text[]) AS group_names, COALESCE(gs.vias, ARRAY[]::text[]) AS group_vias,
-               {UserSortKey} AS sort_key
+               {SignInColumns}, {UserSortKey} AS sort_key
         FROM users_at u
         {UserGroups}
+        {SignInJoin}
         WHERE (@status IS NULL OR lower({Status}) = @status)
+          AND (@dormant_days IS NULL OR {Dormant})
           AND (@group IS NULL OR EXISTS (SELECT 1 FROM ({Access.OfUser}) a WHERE a.group_id = @group))
           AND (@q IS NULL OR u.user_name ILIKE @q OR u.display_name ILIKE @q OR u.primary_email ILIKE @q OR u.formatted_name ILIKE @q)
           AND (@after_key IS NULL OR ({UserSortKey}, u.scim_id) > (@after_key, @after_id))
@@ -36,9 +38,10 @@ internal static partial class AccessReviewSql
     public static readonly string User = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.given_name, u.family_name, u.primary_email, u.emails, u.active,
                {Status} AS status, u.first_seen_at, u.last_seen_at, u.removed_at, COALESCE(gs.ids, ARRAY[]::text[]) AS group_ids,
-               COALESCE(gs.names, ARRAY[]::text[]) AS group_names, COALESCE(gs.vias, ARRAY[]::text[]) AS group_vias
+               COALESCE(gs.names, ARRAY[]::text[]) AS group_names, COALESCE(gs.vias, ARRAY[]::text[]) AS group_vias, {SignInColumns}
         FROM users_at u
         {UserGroups}
+        {SignInJoin}
         WHERE u.scim_id = @user
         """;
 

@@ -5,8 +5,9 @@ internal static partial class AccessReviewSql
     /// <summary>One row per user and group they hold (directly or through nested groups), plus one row (no group) for users in no group.</summary>
     public static readonly string AccessReview = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
-               x.group_id, x.display_name AS group_name, x.valid_from AS member_since, x.via_ids, x.via_names
+               x.group_id, x.display_name AS group_name, x.valid_from AS member_since, x.via_ids, x.via_names, {SignInColumns}
         FROM users_at u
+        {SignInJoin}
         LEFT JOIN LATERAL (
             SELECT a.group_id, g.display_name, a.valid_from, a.via_ids, a.via_names
             FROM ({Access.OfUser}) a JOIN groups_at g ON g.scim_id = a.group_id) x ON true
@@ -26,8 +27,8 @@ internal static partial class AccessReviewSql
     /// </summary>
     public const string AccessReviewSheet = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
-               x.group_id, x.display_name AS group_name, x.valid_from AS member_since, x.via_ids, x.via_names
-        FROM users_at u
+               x.group_id, x.display_name AS group_name, x.valid_from AS member_since, x.via_ids, x.via_names, {SheetSignInColumns}
+        FROM {SheetUsers} u
         LEFT JOIN (SELECT a.member_id, a.group_id, g.display_name, a.valid_from, a.via_ids, a.via_names
                    FROM access_at a JOIN groups_at g ON g.scim_id = a.group_id) x ON x.member_id = u.scim_id
         ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
@@ -36,13 +37,21 @@ internal static partial class AccessReviewSql
     /// <summary><see cref="AccessReviewSheet"/> for a snapshot in which no group holds another.</summary>
     public const string AccessReviewSheetDirect = $"""
         SELECT u.scim_id, u.user_name, u.display_name, u.primary_email, u.emails, {Status} AS status, u.active, u.first_seen_at,
-               x.group_id, x.display_name AS group_name, x.valid_from AS member_since, NULL::text[] AS via_ids, NULL::text[] AS via_names
-        FROM users_at u
+               x.group_id, x.display_name AS group_name, x.valid_from AS member_since, NULL::text[] AS via_ids, NULL::text[] AS via_names,
+               {SheetSignInColumns}
+        FROM {SheetUsers} u
         LEFT JOIN (SELECT m.member_id, m.group_id, g.display_name, m.valid_from
                    FROM members_at m JOIN groups_at g ON g.scim_id = m.group_id
                    WHERE m.member_type = 'User') x ON x.member_id = u.scim_id
         ORDER BY u.user_name, u.scim_id, COALESCE(x.group_id, '')
         """;
+
+    // The sheet reads each user's sign-ins once, before the user's rows fan out over their groups (OFFSET 0 keeps the
+    // planner from joining the groups first).
+    private const string SheetUsers = $"(SELECT u.*, {SignInColumns} FROM users_at u {SignInJoin} OFFSET 0)";
+
+    private const string SheetSignInColumns =
+        "u.sign_ins_known_since, u.last_sign_in_at, u.last_failed_sign_in_at, u.last_failed_sign_in_category, u.sign_ins_last_30_days, u.mfa_failures_last_30_days";
 
     public const string SummaryCounts = $"""
         SELECT

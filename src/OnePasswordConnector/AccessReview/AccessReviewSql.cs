@@ -113,8 +113,8 @@ internal static partial class AccessReviewSql
 
     /// <summary>The WITH clause for the current directory or the snapshot at @t.</summary>
     public static string Snapshot(bool asOf) => asOf
-        ? $"WITH RECURSIVE {UsersAsOf},\n{GroupsAsOf},\n{MembersAsOf},\n{Nesting}\n"
-        : $"WITH RECURSIVE {CurrentUsers},\n{CurrentGroups},\n{CurrentMembers},\n{Nesting}\n";
+        ? $"WITH RECURSIVE {UsersAsOf},\n{GroupsAsOf},\n{MembersAsOf},\n{Nesting},\n{SignInsKnown}\n"
+        : $"WITH RECURSIVE {CurrentUsers},\n{CurrentGroups},\n{CurrentMembers},\n{Nesting},\n{SignInsKnown}\n";
 
     /// <summary>The last succeeded sync that had finished by @as_of: the snapshot an asOf query answers from.</summary>
     public const string SnapshotInstant = """

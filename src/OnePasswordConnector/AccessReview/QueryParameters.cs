@@ -27,6 +27,15 @@ internal sealed partial class QueryParameters
         return limit ?? DefaultLimit;
     }
 
+    /// <summary>Days without a successful sign-in that make an account dormant.</summary>
+    public void DormantDays(int? days)
+    {
+        if (days is < 1 or > 3650)
+        {
+            Errors["dormantDays"] = ["dormantDays must be between 1 and 3650."];
+        }
+    }
+
     /// <summary>An ISO 8601 instant; without an offset it is taken as UTC.</summary>
     public DateTimeOffset? Instant(string name, string? value)
     {

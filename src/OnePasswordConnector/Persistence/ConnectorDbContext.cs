@@ -25,6 +25,8 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<WebhookSubscription> WebhookSubscriptions => Set<WebhookSubscription>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<EventsSource> EventsSources => Set<EventsSource>();
+    public DbSet<SignInAttempt> SignInAttempts => Set<SignInAttempt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -144,6 +146,7 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         WebhookModel.Configure(modelBuilder);
+        SignInModel.Configure(modelBuilder);
     }
 }
 

@@ -28,6 +28,13 @@ internal static class RunSql
         """;
 
     /// <summary>The run's data-quality warnings: how many in all, and the first ones in full. @r, @count, @warnings.</summary>
+    /// <summary>Warnings met after the run committed (its sign-in collection), added to those it has. @r, @count, @warnings.</summary>
+    public const string AppendWarnings = """
+        UPDATE sync_runs SET warning_count = warning_count + @count,
+            warnings = CASE WHEN jsonb_array_length(COALESCE(warnings, '[]'::jsonb)) < 100 THEN COALESCE(warnings, '[]'::jsonb) || @warnings ELSE warnings END
+        WHERE id = @r
+        """;
+
     public const string RecordWarnings = "UPDATE sync_runs SET warning_count = @count, warnings = @warnings WHERE id = @r";
 
     /// <summary>Ends the run with its completeness record (@complete, @completeness); the connection follows.</summary>

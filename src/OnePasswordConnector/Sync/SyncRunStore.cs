@@ -107,6 +107,28 @@ internal sealed class SyncRunStore(
         await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Adds warnings to a run that has ended; the database failing here only costs the warnings.</summary>
+    public async Task AppendWarningsAsync(Guid runId, SyncWarning[] warnings)
+    {
+        if (warnings.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var command = db.CreateCommand(RunSql.AppendWarnings);
+            command.Parameters.AddWithValue("r", runId);
+            command.Parameters.AddWithValue("count", warnings.Length);
+            command.Parameters.Add(new NpgsqlParameter("warnings", NpgsqlDbType.Jsonb) { Value = System.Text.Json.JsonSerializer.Serialize(warnings, System.Text.Json.JsonSerializerOptions.Web) });
+            await command.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            logger.LogWarning("Could not add {WarningCount} warnings to sync {RunId}: {Error}", warnings.Length, runId, ex.Message);
+        }
+    }
+
     /// <param name="completeness">What the run learnt before it stopped, recorded with complete = false.</param>
     public async Task FailAsync(Guid runId, ConnectionSnapshot connection, SyncRunStatus status, string error, BridgeFailure? failure,
         SyncProgress progress, BridgeReport report, SyncCompleteness completeness, bool cancelRequested = false)

@@ -3,6 +3,7 @@ using Npgsql;
 using OnePasswordConnector.Connections;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
+using OnePasswordConnector.SignIns;
 
 namespace OnePasswordConnector.Sync;
 
@@ -16,6 +17,7 @@ internal sealed class SyncRunner(
     TokenProtector tokens,
     SyncRunStore runs,
     SyncMetrics metrics,
+    SignInCollector signIns,
     IOptions<SyncOptions> options,
     IOptions<ScimOptions> scimOptions,
     TimeProvider time,
@@ -101,6 +103,8 @@ internal sealed class SyncRunner(
             logger.LogInformation(
                 "Sync {RunId} of connection {ConnectionId} succeeded: {UsersSeen} users, {GroupsSeen} groups, {MembershipsSeen} memberships, {ChangeEvents} changes",
                 runId, connectionId, staged.Counts.UsersSeen, staged.Counts.GroupsSeen, staged.Counts.MembershipsSeen, staged.Counts.ChangeEvents);
+            // Sign-ins follow the committed run and never fail it: what stops them short is a warning on the run.
+            await runs.AppendWarningsAsync(runId, SyncWarnings.SignIns(await signIns.CollectAsync(connection.Id, connection.RunStartedAt)));
             metrics.Succeeded(time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Succeeded;
         }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using OnePasswordConnector.Scim;
+using OnePasswordConnector.SignIns;
 
 namespace OnePasswordConnector.Sync;
 
@@ -55,6 +56,28 @@ internal sealed class SyncWarnings
     public void UnknownMember(string groupId, string memberId) =>
         Add(new SyncWarning("unknown_member", "Group", groupId, "members", memberId,
             $"Group {groupId} lists member {memberId}, which is no user or group the bridge listed."));
+
+    /// <summary>
+    /// What the sign-in collection after a run leaves on it: <c>sign_ins_incomplete</c> with the reason it stopped
+    /// short, and <c>sign_ins_unmatched</c> with the number of attempts that matched no synced user.
+    /// </summary>
+    public static SyncWarning[] SignIns(SignInCollection? collection)
+    {
+        var warnings = new List<SyncWarning>();
+        if (collection?.FailureCode is { } code)
+        {
+            warnings.Add(new SyncWarning("sign_ins_incomplete", "SignInAttempts", "", "cursor", code,
+                $"Sign-in attempts were not read to the end ({collection.Read} read): {collection.Failure}"));
+        }
+
+        if (collection?.Unmatched is > 0 and var unmatched)
+        {
+            warnings.Add(new SyncWarning("sign_ins_unmatched", "SignInAttempts", "", "target_user", unmatched.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"{unmatched} of {collection.Read} sign-in attempts named a user who is no synced user by uuid or email; they are stored unmatched."));
+        }
+
+        return [.. warnings];
+    }
 
     public string ToJson() => JsonSerializer.Serialize(first, JsonSerializerOptions.Web);
 

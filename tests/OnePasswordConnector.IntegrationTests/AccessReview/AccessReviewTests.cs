@@ -263,7 +263,8 @@ public sealed class AccessReviewTests(SyncApp app) : IClassFixture<SyncApp>
         Assert.Contains("\"Jean, \"\"JJ\"\" Sammet\"", text, StringComparison.Ordinal);
 
         var records = ParseCsv(text);
-        Assert.Equal(["userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt", "groupId", "groupName", "memberSince", "viaGroupIds", "viaGroupNames"], records[0]);
+        Assert.Equal(["userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt", "groupId", "groupName", "memberSince", "viaGroupIds", "viaGroupNames",
+            "lastSignInAt", "lastFailedSignInAt", "lastFailedSignInCategory", "signInsLast30Days", "mfaFailuresLast30Days", "signInsKnownSince"], records[0]);
         var rows = records.Skip(1).ToArray();
         Assert.Equal(5, json.Count);
         Assert.Equal(json.Count, rows.Length);
@@ -272,7 +273,7 @@ public sealed class AccessReviewTests(SyncApp app) : IClassFixture<SyncApp>
         for (var i = 0; i < rows.Length; i++)
         {
             var (csv, row) = (rows[i], json[i]);
-            Assert.Equal(13, csv.Length);
+            Assert.Equal(19, csv.Length);
             Assert.Equal(row.GetProperty("userId").GetString(), csv[0]);
             Assert.Equal(row.GetProperty("userName").GetString(), csv[1]);
             Assert.Equal(row.GetProperty("displayName").GetString() ?? "", csv[2]);
@@ -287,6 +288,9 @@ public sealed class AccessReviewTests(SyncApp app) : IClassFixture<SyncApp>
             Assert.Equal(memberSince.ValueKind == JsonValueKind.Null ? "" : memberSince.GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture), csv[10]);
             Assert.Equal(string.Join(';', row.GetProperty("via").EnumerateArray().Select(g => g.GetProperty("id").GetString())), csv[11]);
             Assert.Equal(string.Join(';', row.GetProperty("via").EnumerateArray().Select(g => g.GetProperty("displayName").GetString())), csv[12]);
+            // No events token: sign-ins are not known, so their cells are empty rather than "never".
+            Assert.Equal(JsonValueKind.Null, row.GetProperty("signIns").ValueKind);
+            Assert.All(csv[13..], cell => Assert.Equal("", cell));
         }
 
         Assert.Equal("Jean, \"JJ\" Sammet", rows[3][2]);

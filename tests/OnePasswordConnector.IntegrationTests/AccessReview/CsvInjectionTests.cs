@@ -54,6 +54,7 @@ public sealed class CsvInjectionTests(SyncApp app) : IClassFixture<SyncApp>
             Text(row.GetProperty("groupId")), Text(row.GetProperty("groupName")),
             memberSince.ValueKind == JsonValueKind.Null ? "" : memberSince.GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
             string.Join(';', via.Select(g => Text(g.GetProperty("id")))), string.Join(';', via.Select(g => Text(g.GetProperty("displayName")))),
+            "", "", "", "", "", "",
         ];
     }
 
@@ -100,5 +101,6 @@ public sealed class CsvInjectionTests(SyncApp app) : IClassFixture<SyncApp>
     }
 
     private static readonly string[] AccessReviewHeader =
-        ["userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt", "groupId", "groupName", "memberSince", "viaGroupIds", "viaGroupNames"];
+        ["userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt", "groupId", "groupName", "memberSince", "viaGroupIds", "viaGroupNames",
+         "lastSignInAt", "lastFailedSignInAt", "lastFailedSignInCategory", "signInsLast30Days", "mfaFailuresLast30Days", "signInsKnownSince"];
 }

@@ -71,6 +71,14 @@ public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper o
             ("GET", "/api/v1/tenants/acme/webhooks/not-a-guid", null, ""),
             ("POST", $"/api/v1/tenants/acme/webhooks/{app.WebhookId}/deliveries/not-a-guid/redeliver", null, ""),
             ("POST", $"/api/v1/tenants/acme/webhooks/{Guid.NewGuid()}/deliveries/{app.DeliveryId}/redeliver", null, ""),
+            ("PUT", c + "/events-token", "{\"token\": \"has spaces in it\"}", "application/json"),
+            ("PUT", c + "/events-token", "{\"token\": \"eyJabc.def\", \"region\": \"http://169.254.169.254\"}", "application/json"),
+            ("PUT", c + "/events-token", "{\"token\": \"eyJabc.def\", \"region\": \"https://events.1password.com.evil.example\"}", "application/json"),
+            ("PUT", c + "/events-token", "{\"token\": 42}", "application/json"),
+            ("GET", c + "/users?dormantDays=0", null, ""),
+            ("GET", c + "/users?dormantDays=-90", null, ""),
+            ("GET", c + "/users?dormantDays=99999999999", null, ""),
+            ("GET", c + "/summary?dormantDays=abc", null, ""),
         };
         foreach (var injection in Injections)
         {

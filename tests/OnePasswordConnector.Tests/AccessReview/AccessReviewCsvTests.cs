@@ -31,9 +31,9 @@ public sealed class AccessReviewCsvTests
         var csv = await CsvAsync(true, Row(), Row(groupName: null));
 
         Assert.Equal(
-            "userId,userName,displayName,primaryEmail,emails,status,active,firstSeenAt,groupId,groupName,memberSince,viaGroupIds,viaGroupNames\r\n" +
-            "U1,ada@example.org,Ada Lovelace,ada@example.org,ada@example.org;ada@work.example,active,true,2026-06-30T12:00:00.123456Z,g1,Engineering,2026-07-01T12:00:00.123456Z,,\r\n" +
-            "U1,ada@example.org,Ada Lovelace,ada@example.org,ada@example.org;ada@work.example,active,true,2026-06-30T12:00:00.123456Z,,,,,\r\n",
+            "userId,userName,displayName,primaryEmail,emails,status,active,firstSeenAt,groupId,groupName,memberSince,viaGroupIds,viaGroupNames,lastSignInAt,lastFailedSignInAt,lastFailedSignInCategory,signInsLast30Days,mfaFailuresLast30Days,signInsKnownSince\r\n" +
+            "U1,ada@example.org,Ada Lovelace,ada@example.org,ada@example.org;ada@work.example,active,true,2026-06-30T12:00:00.123456Z,g1,Engineering,2026-07-01T12:00:00.123456Z,,,,,,,,\r\n" +
+            "U1,ada@example.org,Ada Lovelace,ada@example.org,ada@example.org;ada@work.example,active,true,2026-06-30T12:00:00.123456Z,,,,,,,,,,,\r\n",
             csv);
     }
 
@@ -42,7 +42,7 @@ public sealed class AccessReviewCsvTests
     {
         var csv = await CsvAsync(true, Row(groupName: "Administrators", via: [new("g7", "Team 7"), new("g9", "Team 9")]));
 
-        Assert.EndsWith(",g1,Administrators,2026-07-01T12:00:00.123456Z,g7;g9,Team 7;Team 9\r\n", csv, StringComparison.Ordinal);
+        Assert.EndsWith(",g1,Administrators,2026-07-01T12:00:00.123456Z,g7;g9,Team 7;Team 9,,,,,,\r\n", csv, StringComparison.Ordinal);
     }
 
     [Theory]

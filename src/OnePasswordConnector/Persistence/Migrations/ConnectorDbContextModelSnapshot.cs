@@ -388,6 +388,71 @@ namespace OnePasswordConnector.Persistence.Migrations
                     b.ToTable("directory_users", (string)null);
                 });
 
+            modelBuilder.Entity("OnePasswordConnector.Persistence.EventsSource", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("connection_id");
+
+                    b.Property<string>("AccountUuid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("account_uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Cursor")
+                        .HasColumnType("text")
+                        .HasColumnName("cursor");
+
+                    b.Property<string>("EventsUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("events_url");
+
+                    b.PrimitiveCollection<string[]>("Features")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("features");
+
+                    b.Property<DateTimeOffset?>("FirstCollectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_collected_at");
+
+                    b.Property<DateTimeOffset?>("KnownSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("known_since");
+
+                    b.Property<DateTimeOffset?>("LastCollectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_collected_at");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("ProtectedToken")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_token");
+
+                    b.Property<string>("TokenHint")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("token_hint");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("ConnectionId")
+                        .HasName("pk_events_sources");
+
+                    b.ToTable("events_sources", (string)null);
+                });
+
             modelBuilder.Entity("OnePasswordConnector.Persistence.GroupVersion", b =>
                 {
                     b.Property<Guid>("ConnectionId")
@@ -565,6 +630,77 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .HasDatabaseName("ix_provisioning_reports_connection_id_recorded_at");
 
                     b.ToTable("provisioning_reports", (string)null);
+                });
+
+            modelBuilder.Entity("OnePasswordConnector.Persistence.SignInAttempt", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("connection_id");
+
+                    b.Property<string>("Uuid")
+                        .HasColumnType("text")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("category");
+
+                    b.Property<string>("Client")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("client");
+
+                    b.Property<DateTimeOffset>("CollectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("collected_at");
+
+                    b.Property<string>("Country")
+                        .HasColumnType("text")
+                        .HasColumnName("country");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<string>("SessionUuid")
+                        .HasColumnType("text")
+                        .HasColumnName("session_uuid");
+
+                    b.Property<string>("TargetUserEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("target_user_email");
+
+                    b.Property<string>("TargetUserName")
+                        .HasColumnType("text")
+                        .HasColumnName("target_user_name");
+
+                    b.Property<string>("TargetUserUuid")
+                        .HasColumnType("text")
+                        .HasColumnName("target_user_uuid");
+
+                    b.Property<string>("Type")
+                        .HasColumnType("text")
+                        .HasColumnName("type");
+
+                    b.Property<string>("UserScimId")
+                        .HasColumnType("text")
+                        .HasColumnName("user_scim_id");
+
+                    b.HasKey("ConnectionId", "Uuid")
+                        .HasName("pk_sign_in_attempts");
+
+                    b.HasIndex("ConnectionId", "OccurredAt")
+                        .HasDatabaseName("ix_sign_in_attempts_connection_id_occurred_at");
+
+                    b.HasIndex("ConnectionId", "UserScimId", "OccurredAt")
+                        .HasDatabaseName("ix_sign_in_attempts_connection_id_user_scim_id_occurred_at");
+
+                    b.HasIndex("ConnectionId", "UserScimId", "Category", "OccurredAt")
+                        .HasDatabaseName("ix_sign_in_attempts_connection_id_user_scim_id_category_occurr");
+
+                    b.ToTable("sign_in_attempts", (string)null);
                 });
 
             modelBuilder.Entity("OnePasswordConnector.Persistence.SyncRun", b =>
@@ -1024,6 +1160,16 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .HasConstraintName("fk_directory_users_connections_connection_id");
                 });
 
+            modelBuilder.Entity("OnePasswordConnector.Persistence.EventsSource", b =>
+                {
+                    b.HasOne("OnePasswordConnector.Persistence.Connection", null)
+                        .WithOne()
+                        .HasForeignKey("OnePasswordConnector.Persistence.EventsSource", "ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_events_sources_connections_connection_id");
+                });
+
             modelBuilder.Entity("OnePasswordConnector.Persistence.GroupVersion", b =>
                 {
                     b.HasOne("OnePasswordConnector.Persistence.Connection", null)
@@ -1062,6 +1208,16 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_provisioning_reports_connections_connection_id");
+                });
+
+            modelBuilder.Entity("OnePasswordConnector.Persistence.SignInAttempt", b =>
+                {
+                    b.HasOne("OnePasswordConnector.Persistence.Connection", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_sign_in_attempts_connections_connection_id");
                 });
 
             modelBuilder.Entity("OnePasswordConnector.Persistence.SyncRun", b =>
