@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
 
 namespace OnePasswordConnector.Sync;
@@ -69,7 +70,7 @@ internal static class CompletenessRecord
     /// <param name="digest">The population digest after the merge; null for a run that did not merge.</param>
     /// <param name="failure">Why the run stopped; null for a run that merged.</param>
     public static SyncCompleteness Assemble(
-        DateTimeOffset startedAt, BridgeReport report, StageResult staged, bool baseline, string? digest, string? failure)
+        DateTimeOffset startedAt, ProvisioningReport report, StageResult staged, bool baseline, string? digest, string? failure)
     {
         CompletenessCheck[] checks =
         [
@@ -93,7 +94,7 @@ internal static class CompletenessRecord
         ];
         return new SyncCompleteness(
             checks.All(c => c.Passed), startedAt, null, digest, Evidence(staged.Users), Evidence(staged.Groups),
-            new BridgeEvidence(report.Version, report.Build, HealthStates(report.Health)), checks);
+            new BridgeEvidence(report.BridgeVersion, report.BridgeBuild, HealthStates(report.HealthReports)), checks);
     }
 
     public static string ToJson(SyncCompleteness record) => JsonSerializer.Serialize(record, Json);

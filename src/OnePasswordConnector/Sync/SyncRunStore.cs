@@ -36,7 +36,7 @@ internal sealed class SyncRunStore(
     /// <summary>Marks the run succeeded and the connection healthy, in the transaction that wrote the directory.</summary>
     public async Task CompleteAsync(
         NpgsqlConnection session, Guid runId, ConnectionSnapshot connection, StageResult staged, SyncProgress progress,
-        BridgeReport report, SyncCompleteness completeness, CancellationToken cancellationToken)
+        ProvisioningReport report, SyncCompleteness completeness, CancellationToken cancellationToken)
     {
         var now = PostgresTime.Microseconds(time.GetUtcNow());
         completeness = completeness with { FinishedAt = now };
@@ -61,11 +61,12 @@ internal sealed class SyncRunStore(
         {
             complete.Parameters.AddWithValue("finished", now);
             complete.Parameters.AddWithValue("next", schedule.Next(now, connection.SyncIntervalMinutes));
-            complete.Parameters.Add(new NpgsqlParameter("version", NpgsqlDbType.Text) { Value = (object?)report.Version ?? DBNull.Value });
+            complete.Parameters.Add(new NpgsqlParameter("version", NpgsqlDbType.Text) { Value = (object?)report.BridgeVersion ?? DBNull.Value });
             await complete.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await InsertReportAsync(session, runId, connection.Id, now, report with { Verdict = "succeeded" }, cancellationToken);
+        report.Verdict = "succeeded";
+        await InsertReportAsync(session, runId, connection.Id, now, report, cancellationToken);
         await outcomes.RecordAsync(session, new SyncOutcome(runId, connection.Id, SyncRunStatus.Succeeded, null, null, connection.ConsecutiveFailures, now), cancellationToken);
     }
 
@@ -131,7 +132,7 @@ internal sealed class SyncRunStore(
 
     /// <param name="completeness">What the run learnt before it stopped, recorded with complete = false.</param>
     public async Task FailAsync(Guid runId, ConnectionSnapshot connection, SyncRunStatus status, string error, BridgeFailure? failure,
-        SyncProgress progress, BridgeReport report, SyncCompleteness completeness, bool cancelRequested = false)
+        SyncProgress progress, ProvisioningReport report, SyncCompleteness completeness, bool cancelRequested = false)
     {
         var now = PostgresTime.Microseconds(time.GetUtcNow());
         completeness = completeness with { FinishedAt = now };
@@ -162,13 +163,11 @@ internal sealed class SyncRunStore(
                 await command.ExecuteNonQueryAsync(CancellationToken.None);
             }
 
-            await InsertReportAsync(session, runId, connection.Id, now, report with
-            {
-                Verdict = status.ToString().ToLowerInvariant(),
-                Error = error,
-                TokenAccepted = unauthorized ? false : report.TokenAccepted,
-                Reachable = report.Reachable || failure is not (BridgeFailure.Unreachable or BridgeFailure.Timeout or BridgeFailure.BlockedAddress),
-            }, CancellationToken.None);
+            report.Verdict = status.ToString().ToLowerInvariant();
+            report.Error = error;
+            report.TokenAccepted = unauthorized ? false : report.TokenAccepted;
+            report.Reachable = report.Reachable || failure is not (BridgeFailure.Unreachable or BridgeFailure.Timeout or BridgeFailure.BlockedAddress);
+            await InsertReportAsync(session, runId, connection.Id, now, report, CancellationToken.None);
             await outcomes.RecordAsync(session, new SyncOutcome(runId, connection.Id, status, failure, error, connection.ConsecutiveFailures, now), CancellationToken.None);
             await transaction.CommitAsync(CancellationToken.None);
         });
@@ -244,7 +243,7 @@ internal sealed class SyncRunStore(
         }
     }
 
-    private static async Task InsertReportAsync(NpgsqlConnection session, Guid runId, Guid connectionId, DateTimeOffset now, BridgeReport report, CancellationToken cancellationToken)
+    private static async Task InsertReportAsync(NpgsqlConnection session, Guid runId, Guid connectionId, DateTimeOffset now, ProvisioningReport report, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(RunSql.InsertProvisioningReport, session);
         command.Parameters.AddWithValue("id", Guid.CreateVersion7(now));
@@ -253,9 +252,9 @@ internal sealed class SyncRunStore(
         command.Parameters.AddWithValue("t", now);
         command.Parameters.AddWithValue("reachable", report.Reachable);
         command.Parameters.Add(new NpgsqlParameter("token_accepted", NpgsqlDbType.Boolean) { Value = (object?)report.TokenAccepted ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("version", NpgsqlDbType.Text) { Value = (object?)report.Version ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("build", NpgsqlDbType.Text) { Value = (object?)report.Build ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("health", NpgsqlDbType.Text) { Value = (object?)report.Health ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("version", NpgsqlDbType.Text) { Value = (object?)report.BridgeVersion ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("build", NpgsqlDbType.Text) { Value = (object?)report.BridgeBuild ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("health", NpgsqlDbType.Text) { Value = (object?)report.HealthReports ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("config", NpgsqlDbType.Text) { Value = (object?)report.ServiceProviderConfig ?? DBNull.Value });
         command.Parameters.AddWithValue("privileged", report.PrivilegedGroups);
         command.Parameters.AddWithValue("verdict", report.Verdict);

@@ -51,7 +51,7 @@ internal sealed class SyncRunner(
         {
             logger.LogInformation("Sync {RunId} of connection {ConnectionId} did not begin: the connection was deleted", runId, connectionId);
             await runs.FailAsync(runId, connection, SyncRunStatus.Cancelled, SyncCoordinator.ConnectionDeletedReason, null, new SyncProgress(),
-                new BridgeReport(), Unmerged(connection, new BridgeReport(), new StageResult(), SyncCoordinator.ConnectionDeletedReason));
+                BridgeReport.Running(), Unmerged(connection, BridgeReport.Running(), new StageResult(), SyncCoordinator.ConnectionDeletedReason));
             metrics.Failed("cancelled", time.GetElapsedTime(startedAt), 0);
             return SyncRunStatus.Cancelled;
         }
@@ -62,13 +62,13 @@ internal sealed class SyncRunner(
         using var heartbeat = new SyncHeartbeat(
             db, runId, progress, TimeSpan.FromSeconds(options.Value.HeartbeatSeconds), time, logger, budget.Token);
 
-        var report = new BridgeReport();
+        var report = BridgeReport.Running();
         var staged = new StageResult();
         try
         {
             var bridge = new BridgeEndpoint(new Uri(connection.ScimBaseUrl), tokens.Unprotect(connection.ProtectedToken));
             var client = new ScimClient(httpClients.CreateClient(ScimSetup.SyncClient), scimOptions.Value.MaxResponseBytes);
-            await report.ReadAsync(client, bridge, budget.Token);
+            await BridgeReport.ReadAsync(report, client, bridge, budget.Token);
             await using var session = await db.OpenConnectionAsync(budget.Token);
             var pager = new ScimPager(client, options.Value.PageSize, options.Value.MaxPages, options.Value.MaxConcurrentRequests,
                 options.Value.EnumerationRestarts, ScimPagingAnnouncement.Read(report.ServiceProviderConfig));
@@ -171,7 +171,7 @@ internal sealed class SyncRunner(
 
     private async Task MergeAsync(
         NpgsqlConnection session, Guid runId, ConnectionSnapshot connection, StageResult staged, SyncProgress progress,
-        BridgeReport report, CancellationToken cancellationToken)
+        ProvisioningReport report, CancellationToken cancellationToken)
     {
         var counts = staged.Counts;
         await using var transaction = await session.BeginTransactionAsync(cancellationToken);
@@ -185,7 +185,7 @@ internal sealed class SyncRunner(
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private static SyncCompleteness Unmerged(ConnectionSnapshot connection, BridgeReport report, StageResult staged, string failure) =>
+    private static SyncCompleteness Unmerged(ConnectionSnapshot connection, ProvisioningReport report, StageResult staged, string failure) =>
         CompletenessRecord.Assemble(connection.RunStartedAt, report, staged, connection.LastSuccessfulSyncAt is null, null, failure);
 
     private static async Task<(int, int, int)> Triple(
