@@ -23,6 +23,9 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
     public DbSet<ChangeEvent> ChangeEvents => Set<ChangeEvent>();
     public DbSet<ProvisioningReport> ProvisioningReports => Set<ProvisioningReport>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<Review> Reviews => Set<Review>();
+    public DbSet<EvidenceKey> EvidenceKeys => Set<EvidenceKey>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -141,6 +144,7 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+        ReviewsModel.Configure(modelBuilder);
     }
 }
 

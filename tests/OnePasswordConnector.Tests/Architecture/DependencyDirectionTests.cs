@@ -19,6 +19,9 @@ public sealed class DependencyDirectionTests
         ["Connections"] = ["Hosting", "Persistence", "Scim"],
         ["Sync"] = ["Hosting", "Persistence", "Scim", "Connections"],
         ["AccessReview"] = ["Hosting", "Persistence", "Scim", "Connections"],
+        ["Audit"] = ["Hosting", "Persistence"],
+        ["Reviews"] = ["Hosting", "Persistence", "Scim", "Connections", "AccessReview"],
+        ["Evidence"] = ["Hosting", "Persistence", "Scim", "Connections", "AccessReview", "Reviews", "Audit"],
     };
 
     public static TheoryData<string> Folders => [.. Below.Keys];
