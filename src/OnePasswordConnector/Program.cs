@@ -1,7 +1,10 @@
 using OnePasswordConnector.AccessReview;
+using OnePasswordConnector.Audit;
 using OnePasswordConnector.Connections;
+using OnePasswordConnector.Evidence;
 using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
+using OnePasswordConnector.Reviews;
 using OnePasswordConnector.Scim;
 using OnePasswordConnector.Sync;
 
@@ -22,6 +25,9 @@ builder.Services.AddConnectionRegistry();
 builder.Services.AddSync();
 builder.Services.AddScheduler();
 builder.Services.AddAccessReview();
+builder.Services.AddReviews();
+builder.Services.AddEvidence();
+builder.Services.AddAuditTrail();
 
 var app = builder.Build();
 
@@ -33,6 +39,7 @@ app.UseApiDocs();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseAuditTrail();
 app.UseInputValidation();
 
 // Endpoints
@@ -43,6 +50,9 @@ var tenant = app.MapGroup("/api/v1/tenants/{tenantId}").RequireTenantAccess();
 var connection = tenant.MapConnectionsApi();
 connection.MapSyncsApi();
 connection.MapAccessReviewApi();
+connection.MapReviewsApi().MapEvidenceApi();
+tenant.MapAuditApi();
+app.MapEvidenceKeys();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();
