@@ -12,6 +12,7 @@ public partial class SeededApp : SyncApp
     public Guid ConnectionId { get; private set; }
     public Guid GlobexConnectionId { get; private set; }
     public Guid RunId { get; private set; }
+    public Guid ReviewId { get; private set; }
     public const string UserId = "U0000000000000000000000001";
     public const string GroupId = "g00000000000000000000000001";
 
@@ -30,6 +31,12 @@ public partial class SeededApp : SyncApp
         bridge.RejectOtherTokens();
         ConnectionId = await RegisterAsync(bridge);
         RunId = (await SyncAsync(ConnectionId)).GetProperty("id").GetGuid();
+        using (var client = ClientWithKey(AdminKey))
+        {
+            var review = await client.PostAsJsonAsync($"/api/v1/tenants/{Acme}/connections/{ConnectionId}/reviews", new { name = "Seeded review" });
+            ReviewId = (await review.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        }
+
         GlobexConnectionId = await RegisterAsync(bridge, Globex, "Globex");
     }
 
@@ -46,6 +53,7 @@ public partial class SeededApp : SyncApp
         "tenantId" => Acme,
         "connectionId" => ConnectionId.ToString(),
         "runId" => RunId.ToString(),
+        "reviewId" => ReviewId.ToString(),
         "userId" => UserId,
         "groupId" => GroupId,
         var name => throw new InvalidOperationException($"Route parameter '{name}' of {route} has no test value: add one here."),

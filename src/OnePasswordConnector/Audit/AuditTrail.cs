@@ -11,7 +11,7 @@ internal sealed record AuditRecord(string TenantId, string KeyName, string Actio
 
 /// <summary>
 /// The connector's own audit trail. Every state-changing call under a tenant (POST, PUT, PATCH, DELETE) is written by
-/// <see cref="AuditSetup.UseAuditTrail"/> once the call has answered, named by its endpoint (CreateConnection, RotateConnectionToken,
+/// <see cref="AuditSetup.UseAuditTrail"/> as its answer starts, named by its endpoint (CreateConnection, RotateConnectionToken,
 /// StartSync, CancelSync, CreateReview, DeleteReview, ...); an export writes its own entry first, so the entry's id can
 /// go into what it exports. Entries name the API key, never the key, and the target by its path, never a body.
 /// </summary>
@@ -59,7 +59,7 @@ internal static class AuditSetup
 {
     public static IServiceCollection AddAuditTrail(this IServiceCollection services) => services.AddSingleton<AuditTrail>();
 
-    /// <summary>Records every state-changing call under a tenant once it has answered (or thrown: then as failed, 500).</summary>
+    /// <summary>Records every state-changing call under a tenant as its answer starts.</summary>
     public static WebApplication UseAuditTrail(this WebApplication app)
     {
         app.Use(async (context, next) =>
@@ -72,16 +72,10 @@ internal static class AuditSetup
                 return;
             }
 
-            var status = StatusCodes.Status500InternalServerError;
-            try
-            {
-                await next(context);
-                status = context.Response.StatusCode;
-            }
-            finally
-            {
-                await RecordAsync(context, endpoint, status);
-            }
+            // Written as the response starts, so a caller never sees the answer to a call the trail does not yet hold;
+            // a call that throws is recorded with the status the exception handler answers.
+            context.Response.OnStarting(() => RecordAsync(context, endpoint, context.Response.StatusCode));
+            await next(context);
         });
         return app;
     }

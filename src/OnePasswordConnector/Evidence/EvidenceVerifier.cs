@@ -49,15 +49,17 @@ internal static class EvidenceVerifier
         {
             manifest = JsonSerializer.Deserialize<ManifestDocument>(manifestBytes, EvidenceFiles.Json);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             manifest = null;
         }
 
         var keyId = manifest?.Signature?.KeyId;
+        // A manifest too damaged to name its key is tried against every published key: it still fails as the signature.
         var signature = !entries.TryGetValue(EvidencePackage.Signature, out var sig) ? "missing"
-            : keyId is null || !publicKeys.TryGetValue(keyId, out var pem) ? "unknown_key"
-            : Valid(pem, manifestBytes, sig) ? "valid" : "invalid";
+            : keyId is null ? (publicKeys.Values.Any(pem => Valid(pem, manifestBytes, sig)) ? "valid" : "invalid")
+            : !publicKeys.TryGetValue(keyId, out var named) ? "unknown_key"
+            : Valid(named, manifestBytes, sig) ? "valid" : "invalid";
 
         var files = new List<FileVerification>();
         foreach (var file in manifest?.Files ?? [])
@@ -73,7 +75,7 @@ internal static class EvidenceVerifier
         var failures = new List<string>();
         if (signature != "valid")
         {
-            failures.Add(manifest is null ? EvidencePackage.Manifest : EvidencePackage.Signature);
+            failures.Add(EvidencePackage.Signature);
         }
 
         failures.AddRange(files.Where(f => f.Status != "ok").Select(f => f.Name));
@@ -84,7 +86,15 @@ internal static class EvidenceVerifier
     {
         using var key = ECDsa.Create();
         key.ImportFromPem(publicKeyPem);
-        return key.VerifyData(manifest, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        try
+        {
+            return key.VerifyData(manifest, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        }
+        catch (CryptographicException)
+        {
+            // A signature that is not even DER is as invalid as a wrong one.
+            return false;
+        }
     }
 
     private static byte[] Read(ZipArchiveEntry entry)
