@@ -40,7 +40,7 @@ internal static class EvidenceApi
             .WithSummary("Check an evidence package: its signature, and every file against the manifest")
             .WithDescription("Send the zip as the body (Content-Type: application/zip). 200 with intact true or false and which part fails; " +
                              "400 when the body is not a package.")
-            .Accepts<IFormFile>("application/zip");
+            .Accepts<IFormFile>("application/zip").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
         return app;
     }
 

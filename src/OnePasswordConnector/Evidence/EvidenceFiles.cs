@@ -24,9 +24,13 @@ internal static class EvidenceFiles
             sheet.DistinctBy(r => r.UserId),
             (csv, r) => Fields(csv, r.UserId, r.UserName, r.DisplayName, r.PrimaryEmail, string.Join(';', r.Emails), r.Status, r.Active ? "true" : "false", Instant(r.FirstSeenAt)));
 
-    public static async Task<EvidenceFile> GroupsAsync(IReadOnlyList<GroupResponse> groups) =>
-        await CsvAsync("groups.csv", ["groupId", "groupName", "memberCount", "firstSeenAt"], groups,
-            (csv, g) => Fields(csv, g.Id, g.DisplayName, g.MemberCount.ToString(CultureInfo.InvariantCulture), Instant(g.FirstSeenAt)));
+    /// <summary>A group's memberCount is the number of sheet lines that name it: known users, direct or nested, once each, as the API counts.</summary>
+    public static async Task<EvidenceFile> GroupsAsync(IReadOnlyList<(string Id, string DisplayName, DateTimeOffset FirstSeenAt)> groups, IReadOnlyList<AccessReviewRow> sheet)
+    {
+        var members = sheet.Where(r => r.GroupId is not null).CountBy(r => r.GroupId!).ToDictionary(StringComparer.Ordinal);
+        return await CsvAsync("groups.csv", ["groupId", "groupName", "memberCount", "firstSeenAt"], groups,
+            (csv, g) => Fields(csv, g.Id, g.DisplayName, members.GetValueOrDefault(g.Id).ToString(CultureInfo.InvariantCulture), Instant(g.FirstSeenAt)));
+    }
 
     public static async Task<EvidenceFile> MembershipsAsync(IReadOnlyList<AccessReviewRow> sheet) =>
         await CsvAsync("memberships.csv", ["userId", "userName", "groupId", "groupName", "memberSince", "viaGroupIds", "viaGroupNames"],

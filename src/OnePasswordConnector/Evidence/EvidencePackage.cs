@@ -18,7 +18,7 @@ internal sealed record EvidenceRequest(Connection Connection, Review Review, str
 /// its row count and SHA-256, a detached ES256 signature over the manifest's bytes (DER, as openssl writes and checks
 /// it) and the public key that made it. Entries are stored in a fixed order with a fixed timestamp.
 /// </summary>
-internal sealed class EvidencePackage(ReviewStore reviews, AccessReviewQueries queries, ConnectorDbContext db, EvidenceKeys keys)
+internal sealed class EvidencePackage(ReviewStore reviews, ConnectorDbContext db, EvidenceKeys keys)
 {
     public const string Manifest = "manifest.json";
     public const string Signature = "manifest.sig";
@@ -37,7 +37,7 @@ internal sealed class EvidencePackage(ReviewStore reviews, AccessReviewQueries q
         List<EvidenceFile> files =
         [
             await EvidenceFiles.UsersAsync(sheet),
-            await EvidenceFiles.GroupsAsync(await GroupsAsync(ReviewStore.Scope(connection, review), cancellationToken)),
+            await EvidenceFiles.GroupsAsync(await reviews.GroupsAsync(review, cancellationToken), sheet),
             await EvidenceFiles.MembershipsAsync(sheet),
             await EvidenceFiles.ChangesAsync(changes),
             EvidenceFiles.JsonFile("sync-run.json", await SyncRunAsync(review, cancellationToken)),
@@ -73,20 +73,6 @@ internal sealed class EvidencePackage(ReviewStore reviews, AccessReviewQueries q
     }
 
     public static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
-
-    private async Task<List<GroupResponse>> GroupsAsync(Scope scope, CancellationToken cancellationToken)
-    {
-        var groups = new List<GroupResponse>();
-        string[]? after = null;
-        do
-        {
-            var page = await queries.GroupsAsync(scope, null, after, QueryParameters.MaxLimit, cancellationToken);
-            groups.AddRange(page.Items);
-            after = page.NextCursor is null ? null : [page.Items[^1].DisplayName, page.Items[^1].Id];
-        }
-        while (after is not null);
-        return groups;
-    }
 
     private async Task<object> SyncRunAsync(Review review, CancellationToken cancellationToken)
     {

@@ -41,7 +41,7 @@ internal static partial class ReviewsApi
         one.MapGet("", Get).WithName("GetReview").WithSummary("One review");
         one.MapDelete("", Delete).WithName("DeleteReview").WithSummary("Delete a review (API keys with the reviews:delete permission only)")
             .WithDescription("403 for a key without the reviews:delete permission. The pinned run's history is no longer held for this review.")
-            .RequirePermission(ReviewsSetup.DeletePermission);
+            .RequirePermission(ReviewsSetup.DeletePermission).ProducesProblem(StatusCodes.Status403Forbidden);
         one.MapGet("/diff", Diff).WithName("GetReviewDiff").WithSummary("What changed between this review and another (default: the previous one)")
             .WithDescription("Joiners, leavers, activations, deactivations, membership grants and revocations (direct or through nested groups), " +
                              "and grants and revocations of privileged groups, with counts. Without a previous review every person is a joiner.");
