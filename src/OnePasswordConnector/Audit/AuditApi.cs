@@ -91,8 +91,9 @@ internal static class AuditApi
     {
         try
         {
-            return JsonSerializer.Deserialize<string[]>(Base64Url.DecodeFromChars(cursor)) is ["audit", var id]
-                && long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
+            // Digits only: long.TryParse would let trailing NULs through.
+            return JsonSerializer.Deserialize<string[]>(Base64Url.DecodeFromChars(cursor)) is ["audit", { Length: > 0 and <= 18 } id]
+                && id.All(char.IsAsciiDigit) && long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {

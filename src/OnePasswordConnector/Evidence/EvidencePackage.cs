@@ -62,7 +62,7 @@ internal sealed class EvidencePackage(ReviewStore reviews, ConnectorDbContext db
             foreach (var file in files.Append(manifest).Append(new EvidenceFile(Signature, signature, 0))
                          .Append(new EvidenceFile(PublicKey, Encoding.ASCII.GetBytes(key.PublicKeyPem + "\n"), 0)))
             {
-                var entry = archive.CreateEntry(file.Name, CompressionLevel.Optimal);
+                var entry = archive.CreateEntry(file.Name, CompressionLevel.Fastest);
                 entry.LastWriteTime = EntryTime;
                 await using var stream = await entry.OpenAsync(cancellationToken);
                 await stream.WriteAsync(file.Content, cancellationToken);
