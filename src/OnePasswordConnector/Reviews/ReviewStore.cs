@@ -106,7 +106,7 @@ internal sealed class ReviewStore(ConnectorDbContext db, NpgsqlDataSource data, 
     /// <summary>The sheet lines of the review's previous review by (user, group), or null when it has none (or it was deleted).</summary>
     public async Task<IReadOnlyDictionary<string, string>?> PreviousIndexAsync(Connection connection, Review review, CancellationToken cancellationToken) =>
         review.PreviousReviewId is { } id && await FindAsync(review.ConnectionId, id, cancellationToken) is { } previous
-            ? (await FrozenAsync(connection, previous, cancellationToken)).Index
+            ? (await FrozenAsync(connection, previous, cancellationToken)).Index.Value
             : null;
 
     private async Task<FrozenSheet> FrozenAsync(Connection connection, Review review, CancellationToken cancellationToken)
@@ -122,7 +122,7 @@ internal sealed class ReviewStore(ConnectorDbContext db, NpgsqlDataSource data, 
             rows.Add(row);
         }
 
-        frozen = new FrozenSheet(rows, ReviewDiff.Index(rows));
+        frozen = new FrozenSheet(rows, new Lazy<IReadOnlyDictionary<string, string>>(() => ReviewDiff.Index(rows)));
         cache.Set(review.Id, frozen, new MemoryCacheEntryOptions { SlidingExpiration = Kept, Size = Math.Max(1, rows.Count) });
         return frozen;
     }
@@ -152,7 +152,8 @@ internal sealed class ReviewStore(ConnectorDbContext db, NpgsqlDataSource data, 
 
     private static Scope Scope(Connection connection, DateTimeOffset startedAt, DateTimeOffset finishedAt) => new(connection, finishedAt, startedAt);
 
-    private sealed record FrozenSheet(IReadOnlyList<AccessReviewRow> Sheet, IReadOnlyDictionary<string, string> Index);
+    /// <summary>A sheet and, built on first use (only the next review's sheet marks need it), its lines' fingerprints.</summary>
+    private sealed record FrozenSheet(IReadOnlyList<AccessReviewRow> Sheet, Lazy<IReadOnlyDictionary<string, string>> Index);
 }
 
 /// <summary>Review sheets kept in memory, up to about two million lines in all (a few hundred MB at most).</summary>

@@ -140,6 +140,7 @@ public sealed class ReviewTests(SyncApp app) : IClassFixture<SyncApp>
         using var admin = app.ClientWithKey(ConnectorApp.AdminKey);
         using var tenantKey = app.ClientWithKey(ConnectorApp.AcmeKey);
         var review = $"{Base(id)}/reviews/{(await CreateReviewAsync(tenantKey, id, "kept")).GetProperty("id").GetGuid()}";
+        var next = $"{Base(id)}/reviews/{(await CreateReviewAsync(tenantKey, id, "next")).GetProperty("id").GetGuid()}";
 
         var refused = await tenantKey.DeleteAsync(review);
         var stillThere = await tenantKey.GetAsync(review);
@@ -151,6 +152,7 @@ public sealed class ReviewTests(SyncApp app) : IClassFixture<SyncApp>
         Assert.Equal(HttpStatusCode.OK, stillThere.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(JsonValueKind.Null, (await GetJsonAsync(tenantKey, next)).GetProperty("previousReviewId").ValueKind);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class ReviewDiffTests
 
         Assert.Equal("unchanged", ReviewDiff.SinceLastReview(Row("ada", group: "g2", groupName: "Engineering"), earlier));
         Assert.Equal("changed", ReviewDiff.SinceLastReview(Row("bob", active: false, group: "g2", groupName: "Engineering"), earlier));
-        Assert.Equal("changed", ReviewDiff.SinceLastReview(Row("ada", group: "g2", groupName: "Engineering", new GroupRef("g9", "Nested")), earlier));
+        Assert.Equal("changed", ReviewDiff.SinceLastReview(Row("ada", group: "g2", groupName: "Engineering", via: [new GroupRef("g9", "Nested")]), earlier));
         Assert.Equal("new", ReviewDiff.SinceLastReview(Row("ada", group: "g3", groupName: "Sales"), earlier));
         Assert.Equal("new", ReviewDiff.SinceLastReview(Row("ada"), null));
     }
