@@ -1,8 +1,11 @@
 using OnePasswordConnector.AccessReview;
+using OnePasswordConnector.Audit;
 using OnePasswordConnector.Connections;
+using OnePasswordConnector.Evidence;
 using OnePasswordConnector.Hosting;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Retention;
+using OnePasswordConnector.Reviews;
 using OnePasswordConnector.Scim;
 using OnePasswordConnector.SignIns;
 using OnePasswordConnector.Sync;
@@ -29,6 +32,9 @@ builder.Services.AddScheduler();
 builder.Services.AddAccessReview();
 builder.Services.AddRetention();
 builder.Services.AddWebhooks();
+builder.Services.AddReviews();
+builder.Services.AddEvidence();
+builder.Services.AddAuditTrail();
 
 var app = builder.Build();
 if (args is [DatabaseMigrations.Command, ..])
@@ -44,6 +50,7 @@ app.UseApiDocs();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseAuditTrail();
 app.UseInputValidation();
 
 // Endpoints
@@ -56,6 +63,9 @@ connection.MapSyncsApi();
 connection.MapAccessReviewApi();
 tenant.MapWebhooksApi();
 connection.MapSignInsApi();
+connection.MapReviewsApi().MapEvidenceApi();
+tenant.MapAuditApi();
+app.MapEvidenceKeys();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

@@ -48,6 +48,7 @@ internal sealed class SizeResult
     public double UsersPageP95Ms { get; set; }
     public double CsvSeconds { get; set; }
     public int CsvRows { get; set; }
+    public double EvidenceSeconds { get; set; }
 
     public double RatioFullSyncVsFloor => FullSync / (FetchFloor + WriteFloor);
 

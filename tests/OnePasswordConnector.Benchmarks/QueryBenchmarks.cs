@@ -42,6 +42,29 @@ internal static class QueryBenchmarks
         result.Queries["whole access-review CSV, streamed"] = $"{result.CsvSeconds:F2} s for {rows:N0} rows";
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"[{result.Size.Name}] users page p50 {result.UsersPageP50Ms:F1} ms p95 {result.UsersPageP95Ms:F1} ms; CSV {rows:N0} rows in {result.CsvSeconds:F2} s"));
+
+        await EvidenceAsync(api, connection, result, log);
+    }
+
+    /// <summary>
+    /// A review of the synced directory, then its evidence package twice: the first download reads the review's sheet
+    /// from PostgreSQL (nothing cached), the second finds it in memory.
+    /// </summary>
+    private static async Task EvidenceAsync(HttpClient api, string connection, SizeResult result, TextWriter log)
+    {
+        using var created = await api.PostAsJsonAsync($"{connection}/reviews", new { name = "Benchmark review" });
+        created.EnsureSuccessStatusCode();
+        var review = created.Headers.Location!.OriginalString;
+        var watch = Stopwatch.StartNew();
+        var package = await api.GetByteArrayAsync($"{review}/evidence");
+        result.EvidenceSeconds = watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        await api.GetByteArrayAsync($"{review}/evidence");
+        var warm = watch.Elapsed.TotalSeconds;
+        result.Queries["evidence package of a review (first download / again)"] =
+            string.Create(CultureInfo.InvariantCulture, $"{result.EvidenceSeconds:F2} s / {warm:F2} s, {package.Length / 1048576.0:F1} MB zip");
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"[{result.Size.Name}] evidence package {package.Length / 1048576.0:F1} MB in {result.EvidenceSeconds:F2} s (again: {warm:F2} s)"));
     }
 
     /// <summary>Follows nextCursor for up to <paramref name="pages"/> pages, timing each request and its body.</summary>

@@ -15,6 +15,7 @@ public partial class SeededApp : SyncApp
     public Guid WebhookId { get; private set; }
     public Guid DeliveryId { get; private set; }
     public string WebhookSecret { get; private set; } = "";
+    public Guid ReviewId { get; private set; }
     public const string UserId = "U0000000000000000000000001";
     public const string GroupId = "g00000000000000000000000001";
 
@@ -33,6 +34,12 @@ public partial class SeededApp : SyncApp
         bridge.RejectOtherTokens();
         ConnectionId = await RegisterAsync(bridge);
         RunId = (await SyncAsync(ConnectionId)).GetProperty("id").GetGuid();
+        using (var client = ClientWithKey(AdminKey))
+        {
+            var review = await client.PostAsJsonAsync($"/api/v1/tenants/{Acme}/connections/{ConnectionId}/reviews", new { name = "Seeded review" });
+            ReviewId = (await review.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        }
+
         GlobexConnectionId = await RegisterAsync(bridge, Globex, "Globex");
 
         // A webhook with deliveries: a sync that fails (the bridge answers 500) and one that recovers. Nothing listens
@@ -60,6 +67,7 @@ public partial class SeededApp : SyncApp
         "tenantId" => Acme,
         "connectionId" => ConnectionId.ToString(),
         "runId" => RunId.ToString(),
+        "reviewId" => ReviewId.ToString(),
         "userId" => UserId,
         "groupId" => GroupId,
         "webhookId" => WebhookId.ToString(),

@@ -79,6 +79,7 @@ public class ConnectorApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["ApiKeys:0:Name"] = "platform",
             ["ApiKeys:0:Sha256"] = ApiKeyAuthentication.HashKey(AdminKey),
             ["ApiKeys:0:Tenant"] = "*",
+            ["ApiKeys:0:Permissions:0"] = "reviews:delete",
             ["ApiKeys:1:Name"] = "acme-admin",
             ["ApiKeys:1:Sha256"] = ApiKeyAuthentication.HashKey(AcmeKey),
             ["ApiKeys:1:Tenant"] = Acme,

@@ -20,6 +20,12 @@ internal sealed class ApiKey
     /// <summary>The tenant this key may touch, or <c>*</c> for every tenant.</summary>
     [Required]
     public string Tenant { get; set; } = "";
+
+    /// <summary>
+    /// What this key may do beyond reading and managing its tenant's connections, e.g. <c>reviews:delete</c>.
+    /// A key without a permission an endpoint requires gets 403.
+    /// </summary>
+    public List<string> Permissions { get; set; } = [];
 }
 
 internal sealed class ApiKeysOptions : IValidatableObject
@@ -50,6 +56,7 @@ internal static partial class ApiKeyAuthentication
     public const string HeaderName = "X-Api-Key";
     public const string TenantClaim = "tenant";
     public const string AllTenants = "*";
+    public const string PermissionClaim = "permission";
 
     public static IServiceCollection AddApiKeys(this IServiceCollection services)
     {
@@ -91,7 +98,26 @@ internal static partial class ApiKeyAuthentication
         });
         return group;
     }
+
+    /// <summary>
+    /// Only a key configured with <paramref name="permission"/> may call the endpoint; others get 403. Checked by an
+    /// endpoint filter, after the tenant filter, so a key of another tenant still meets the same 404 as everywhere.
+    /// </summary>
+    public static TBuilder RequirePermission<TBuilder>(this TBuilder builder, string permission)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(new RequiredPermission(permission));
+        builder.AddEndpointFilter(async (context, next) =>
+            context.HttpContext.User.HasClaim(PermissionClaim, permission)
+                ? await next(context)
+                : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                    detail: $"This API key lacks the permission '{permission}'. Add it to the key's Permissions in the ApiKeys settings."));
+        return builder;
+    }
 }
+
+/// <summary>Endpoint metadata: the permission a key needs beyond access to the tenant.</summary>
+internal sealed record RequiredPermission(string Permission);
 
 internal sealed class ApiKeyHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -126,7 +152,10 @@ internal sealed class ApiKeyHandler(
         }
 
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, match.Name), new Claim(ApiKeyAuthentication.TenantClaim, match.Tenant)],
+            [
+                new Claim(ClaimTypes.Name, match.Name), new Claim(ApiKeyAuthentication.TenantClaim, match.Tenant),
+                .. match.Permissions.Select(p => new Claim(ApiKeyAuthentication.PermissionClaim, p)),
+            ],
             ApiKeyAuthentication.Scheme);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiKeyAuthentication.Scheme)));
     }

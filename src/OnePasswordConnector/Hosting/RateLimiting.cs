@@ -20,6 +20,9 @@ internal sealed class ApiLimitsOptions
     public int MaxRequestBodyBytes { get; set; } = 65_536;
 }
 
+/// <summary>A path that takes bodies larger than ApiLimits:MaxRequestBodyBytes, up to its own limit (an evidence package to verify).</summary>
+internal sealed record LargeBodyPath(string Path, long MaxBytes);
+
 internal static class RateLimiting
 {
     public const string Policy = "per-api-key";
@@ -75,9 +78,11 @@ internal static class RateLimiting
     /// <summary>Refuses oversized URLs (414) and bodies (413) before anything reads them, with a problem.</summary>
     public static WebApplication UseRequestSizeLimit(this WebApplication app)
     {
-        var max = app.Services.GetRequiredService<IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
+        var standard = app.Services.GetRequiredService<IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
+        var large = app.Services.GetServices<LargeBodyPath>().ToArray();
         app.Use(async (context, next) =>
         {
+            var max = large.FirstOrDefault(l => context.Request.Path.Equals(l.Path, StringComparison.OrdinalIgnoreCase))?.MaxBytes ?? standard;
             var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
             var targetLength = string.IsNullOrEmpty(target)
                 ? context.Request.PathBase.ToUriComponent().Length + context.Request.Path.ToUriComponent().Length + context.Request.QueryString.ToUriComponent().Length

@@ -27,6 +27,9 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<EventsSource> EventsSources => Set<EventsSource>();
     public DbSet<SignInAttempt> SignInAttempts => Set<SignInAttempt>();
+    public DbSet<Review> Reviews => Set<Review>();
+    public DbSet<EvidenceKey> EvidenceKeys => Set<EvidenceKey>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -147,6 +150,7 @@ internal sealed class ConnectorDbContext(DbContextOptions<ConnectorDbContext> op
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         WebhookModel.Configure(modelBuilder);
         SignInModel.Configure(modelBuilder);
+        ReviewsModel.Configure(modelBuilder);
     }
 }
 

@@ -24,6 +24,7 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         Assert.True(result.PeakWorkingSetMb > 0);
         Assert.True(result.UsersPageP95Ms > 0);
         Assert.True(result.CsvRows >= result.Users, $"{result.CsvRows} CSV rows for {result.Users} users");
+        Assert.True(result.EvidenceSeconds > 0, "the evidence package of a review is measured");
         Assert.Contains("| full sync into an empty database |", Benchmark.Table(result), StringComparison.Ordinal);
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using OnePasswordConnector.Hosting;
 using OnePasswordConnector.TestSupport;
 using Xunit.Abstractions;
 
@@ -11,7 +12,9 @@ namespace OnePasswordConnector.ReliabilityTests.Authorization;
 
 /// <summary>
 /// Every tenant endpoint the service maps, read from its routing table (a new endpoint cannot be left out), called
-/// with no key, a wrong key, another tenant's key, the platform's key and the tenant's own key.
+/// with no key, a wrong key, another tenant's key, the tenant's own key and the platform's key. An endpoint that
+/// requires a permission (DELETE of a review: reviews:delete, which only the platform's key holds in these tests) must
+/// refuse the tenant's own key with 403.
 /// </summary>
 public sealed partial class AuthorizationMatrixTests(SeededApp app, ITestOutputHelper output) : IClassFixture<SeededApp>
 {
@@ -20,8 +23,8 @@ public sealed partial class AuthorizationMatrixTests(SeededApp app, ITestOutputH
         NoKey,
         WrongKey,
         OtherTenantKey,
-        AdminKey,
         OwnKey,
+        AdminKey,
     }
 
     [Fact]
@@ -29,15 +32,17 @@ public sealed partial class AuthorizationMatrixTests(SeededApp app, ITestOutputH
     {
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1/tenants/", StringComparison.Ordinal) == true)
-            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (Method: m, Route: e.RoutePattern.RawText!)))
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+                .Select(m => (Method: m, Route: e.RoutePattern.RawText!, Permission: e.Metadata.GetMetadata<RequiredPermission>()?.Permission)))
             .OrderBy(e => e.Method == "DELETE") // deleting goes last: the other calls need the connection
+            .ThenByDescending(e => e.Method == "DELETE" ? e.Route.Length : 0) // a review before its connection
             .ThenBy(e => e.Route, StringComparer.Ordinal)
             .ToList();
         Assert.True(endpoints.Count >= 10, $"Only {endpoints.Count} tenant endpoints were found in the routing table");
 
         var cells = 0;
         var failures = new List<string>();
-        foreach (var (method, route) in endpoints)
+        foreach (var (method, route, permission) in endpoints)
         {
             var url = app.Fill(route);
             foreach (var caller in Enum.GetValues<Caller>())
@@ -64,6 +69,7 @@ public sealed partial class AuthorizationMatrixTests(SeededApp app, ITestOutputH
                 {
                     Caller.NoKey or Caller.WrongKey => status == 401,
                     Caller.OtherTenantKey => tenantHidden,
+                    Caller.OwnKey when permission is not null => status == 403 && body.Contains(permission, StringComparison.Ordinal),
                     _ => status is not (401 or 403) && !tenantHidden && status < 500,
                 };
                 cells++;

@@ -79,6 +79,16 @@ public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper o
             ("GET", c + "/users?dormantDays=-90", null, ""),
             ("GET", c + "/users?dormantDays=99999999999", null, ""),
             ("GET", c + "/summary?dormantDays=abc", null, ""),
+            ("POST", c + "/reviews", "{\"name\": \"r\", \"asOf\": \"yesterday-ish\"}", "application/json"),
+            ("POST", c + "/reviews", "{\"name\": \"" + new string('r', 201) + "\"}", "application/json"),
+            ("GET", c + "/reviews?cursor=!!!not-a-cursor!!!", null, ""),
+            ("GET", c + "/reviews/not-a-guid", null, ""),
+            ("GET", $"{c}/reviews/{Guid.Empty}/evidence", null, ""),
+            ("GET", $"{c}/reviews/{app.ReviewId}/diff?against=not-a-guid", null, ""),
+            ("GET", $"{c}/reviews/{app.ReviewId}/diff?against={Guid.Empty}", null, ""),
+            ("GET", "/api/v1/tenants/acme/audit-log?since=not-a-date", null, ""),
+            ("GET", "/api/v1/tenants/acme/audit-log?cursor=eyJ4Ijp9", null, ""),
+            ("POST", "/api/v1/evidence/verify", "PK\u0003\u0004 not really a zip", "application/zip"),
         };
         foreach (var injection in Injections)
         {
@@ -95,6 +105,9 @@ public sealed partial class HostileInputTests(SeededApp app, ITestOutputHelper o
             requests.Add(("GET", $"/api/v1/tenants/acme/webhooks/{q}", null, ""));
             requests.Add(("POST", "/api/v1/tenants/acme/webhooks", JsonSerializer.Serialize(new { url = injection, events = new[] { "user.left" } }), "application/json"));
             requests.Add(("POST", "/api/v1/tenants/acme/webhooks", JsonSerializer.Serialize(new { url = "https://hooks.example.org/x", events = new[] { injection } }), "application/json"));
+            requests.Add(("GET", $"{c}/reviews/{app.ReviewId}/users?q={q}", null, ""));
+            requests.Add(("GET", $"{c}/reviews/{app.ReviewId}/groups/{q}/members", null, ""));
+            requests.Add(("GET", $"/api/v1/tenants/acme/audit-log?action={q}", null, ""));
         }
 
         using var client = app.ClientWithKey(ConnectorApp.AdminKey);

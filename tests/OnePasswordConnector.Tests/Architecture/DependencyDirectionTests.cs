@@ -22,6 +22,9 @@ public sealed class DependencyDirectionTests
         ["AccessReview"] = ["Hosting", "Persistence", "Scim", "Connections"],
         ["Retention"] = ["Hosting", "Persistence"],
         ["Webhooks"] = ["Hosting", "Persistence", "Scim", "Connections", "Sync"],
+        ["Audit"] = ["Hosting", "Persistence"],
+        ["Reviews"] = ["Hosting", "Persistence", "Scim", "Connections", "AccessReview"],
+        ["Evidence"] = ["Hosting", "Persistence", "Scim", "Connections", "AccessReview", "Reviews", "Audit"],
     };
 
     public static TheoryData<string> Folders => [.. Below.Keys];

@@ -46,6 +46,67 @@ namespace OnePasswordConnector.Persistence.Migrations
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("OnePasswordConnector.Persistence.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("action");
+
+                    b.Property<string>("KeyName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("key_name");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("outcome");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("target");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("TraceId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("trace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_log");
+
+                    b.HasIndex("TenantId", "OccurredAt", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_audit_log_tenant_id_occurred_at_id");
+
+                    b.ToTable("audit_log", (string)null);
+                });
+
             modelBuilder.Entity("OnePasswordConnector.Persistence.ChangeEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -453,6 +514,32 @@ namespace OnePasswordConnector.Persistence.Migrations
                     b.ToTable("events_sources", (string)null);
                 });
 
+            modelBuilder.Entity("OnePasswordConnector.Persistence.EvidenceKey", b =>
+                {
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("ProtectedPrivateKey")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_private_key");
+
+                    b.Property<string>("PublicKeyPem")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("public_key_pem");
+
+                    b.HasKey("KeyId")
+                        .HasName("pk_evidence_keys");
+
+                    b.ToTable("evidence_keys", (string)null);
+                });
+
             modelBuilder.Entity("OnePasswordConnector.Persistence.GroupVersion", b =>
                 {
                     b.Property<Guid>("ConnectionId")
@@ -630,6 +717,95 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .HasDatabaseName("ix_provisioning_reports_connection_id_recorded_at");
 
                     b.ToTable("provisioning_reports", (string)null);
+                });
+
+            modelBuilder.Entity("OnePasswordConnector.Persistence.Review", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("ActiveUsers")
+                        .HasColumnType("integer")
+                        .HasColumnName("active_users");
+
+                    b.Property<DateTimeOffset>("AsOf")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("as_of");
+
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("connection_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("created_by");
+
+                    b.Property<int>("Groups")
+                        .HasColumnType("integer")
+                        .HasColumnName("groups");
+
+                    b.Property<int>("Memberships")
+                        .HasColumnType("integer")
+                        .HasColumnName("memberships");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid?>("PreviousReviewId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("previous_review_id");
+
+                    b.Property<int>("PrivilegedMembers")
+                        .HasColumnType("integer")
+                        .HasColumnName("privileged_members");
+
+                    b.Property<DateTimeOffset>("RunFinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("run_finished_at");
+
+                    b.Property<DateTimeOffset>("RunStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("run_started_at");
+
+                    b.Property<Guid>("SyncRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("sync_run_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("Users")
+                        .HasColumnType("integer")
+                        .HasColumnName("users");
+
+                    b.HasKey("Id")
+                        .HasName("pk_reviews");
+
+                    b.HasIndex("PreviousReviewId")
+                        .HasDatabaseName("ix_reviews_previous_review_id");
+
+                    b.HasIndex("SyncRunId")
+                        .HasDatabaseName("ix_reviews_sync_run_id");
+
+                    b.HasIndex("ConnectionId", "CreatedAt", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_reviews_connection_id_created_at_id");
+
+                    b.ToTable("reviews", (string)null);
                 });
 
             modelBuilder.Entity("OnePasswordConnector.Persistence.SignInAttempt", b =>
@@ -1208,6 +1384,22 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_provisioning_reports_connections_connection_id");
+                });
+
+            modelBuilder.Entity("OnePasswordConnector.Persistence.Review", b =>
+                {
+                    b.HasOne("OnePasswordConnector.Persistence.Connection", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviews_connections_connection_id");
+
+                    b.HasOne("OnePasswordConnector.Persistence.Review", null)
+                        .WithMany()
+                        .HasForeignKey("PreviousReviewId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_reviews_reviews_previous_review_id");
                 });
 
             modelBuilder.Entity("OnePasswordConnector.Persistence.SignInAttempt", b =>
