@@ -139,6 +139,8 @@ internal sealed class ReviewStore(ConnectorDbContext db, NpgsqlDataSource data, 
         command.Parameters.Add(new NpgsqlParameter("c", NpgsqlDbType.Uuid) { Value = review.ConnectionId });
         command.Parameters.Add(new NpgsqlParameter("t", NpgsqlDbType.TimestampTz) { Value = review.RunFinishedAt });
         command.Parameters.Add(new NpgsqlParameter("v", NpgsqlDbType.TimestampTz) { Value = review.RunStartedAt });
+        // The snapshot's sign-in part asks for the request's instant where there is no @t; a review always has one.
+        command.Parameters.Add(new NpgsqlParameter("now", NpgsqlDbType.TimestampTz) { Value = review.RunFinishedAt });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
