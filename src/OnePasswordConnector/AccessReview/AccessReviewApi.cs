@@ -65,6 +65,7 @@ internal static class AccessReviewApi
         sort ??= "userName";
         query.OneOf("sort", sort, UserSorts);
         var at = query.Instant("asOf", asOf);
+        query.NotBefore("asOf", at, queries.HistoryStart);
         var after = query.Cursor(cursor, "users:" + sort, 2);
         var take = query.Limit(limit);
         if (!query.Valid)
@@ -105,6 +106,7 @@ internal static class AccessReviewApi
         var query = new QueryParameters();
         var pattern = query.Contains(q);
         var at = query.Instant("asOf", asOf);
+        query.NotBefore("asOf", at, queries.HistoryStart);
         var after = query.Cursor(cursor, "groups", 2);
         var take = query.Limit(limit);
         if (!query.Valid)
@@ -128,6 +130,7 @@ internal static class AccessReviewApi
     {
         var query = new QueryParameters();
         var at = query.Instant("asOf", asOf);
+        query.NotBefore("asOf", at, queries.HistoryStart);
         var after = query.Cursor(cursor, "members", 2);
         var take = query.Limit(limit);
         if (!query.Valid)
@@ -189,6 +192,7 @@ internal static class AccessReviewApi
         query.OneOf("format", format, Formats);
         var csv = format == "csv" || (format is null && request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)));
         var at = query.Instant("asOf", asOf);
+        query.NotBefore("asOf", at, queries.HistoryStart);
         var after = csv ? null : query.Cursor(cursor, "access-review", 3);
         var take = query.Limit(limit);
         if (!query.Valid)

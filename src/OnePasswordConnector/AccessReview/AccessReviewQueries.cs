@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using OnePasswordConnector.Connections;
@@ -18,9 +19,12 @@ internal sealed record UserFilter(string? Status, string? GroupId, string? Patte
 /// names and returns the API's DTOs, read by column name. Pages read one row more than they show: it only says that
 /// another page follows, and the last shown row becomes the next cursor.
 /// </summary>
-internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimeProvider time)
+internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimeProvider time, IOptions<RetentionOptions> retention)
 {
     private const int HistoryLimit = 1000;
+
+    /// <summary>The oldest instant an <c>asOf</c> may name: history before it is pruned.</summary>
+    public DateTimeOffset HistoryStart => time.GetUtcNow().AddDays(-retention.Value.HistoryDays);
 
     /// <summary>The scope for now, or for the last succeeded sync that had finished by <paramref name="asOf"/> (null: none had).</summary>
     public async Task<Scope?> ScopeAsync(Connection connection, DateTimeOffset? asOf, CancellationToken cancellationToken)

@@ -53,6 +53,15 @@ internal sealed partial class QueryParameters
         return null;
     }
 
+    /// <summary>An instant the retained history cannot answer for: older than <c>Retention:HistoryDays</c>.</summary>
+    public void NotBefore(string name, DateTimeOffset? instant, DateTimeOffset historyStart)
+    {
+        if (instant < historyStart)
+        {
+            Errors[name] = [$"History before {historyStart:O} is no longer kept (Retention:HistoryDays), so the directory as of {instant:O} cannot be told. A review created at that time still answers from its own pinned sync."];
+        }
+    }
+
     /// <summary>A case-insensitive "contains" pattern for ILIKE, with the user's wildcards taken literally.</summary>
     public string? Contains(string? q)
     {

@@ -10,7 +10,8 @@ internal static class RetentionSql
     /// <summary>Per connection, the oldest instant anything still needs to answer for: @cutoff or a pinned review's.</summary>
     private const string Horizon = """
         WITH horizon AS (
-            SELECT c.id AS connection_id, @cutoff::timestamptz AS before
+            SELECT c.id AS connection_id,
+                LEAST(@cutoff::timestamptz, (SELECT min(rv.run_started_at) FROM reviews rv WHERE rv.connection_id = c.id)) AS before
             FROM connections c
         )
         """;
@@ -29,6 +30,7 @@ internal static class RetentionSql
         // The last succeeded run before the horizon stays: a point-in-time answer inside the window is read as of it.
         ("sync_runs", Prune("sync_runs", """
             finished_at < h.before AND t.status <> 'running' AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.last_sync_run_id = t.id)
+            AND NOT EXISTS (SELECT 1 FROM reviews rv WHERE rv.sync_run_id = t.id)
             AND t.id IS DISTINCT FROM (SELECT r.id FROM sync_runs r WHERE r.connection_id = t.connection_id AND r.status = 'succeeded'
                 AND r.finished_at < h.before ORDER BY r.finished_at DESC LIMIT 1)
             """)),

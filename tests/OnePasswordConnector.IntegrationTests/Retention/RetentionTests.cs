@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using OnePasswordConnector.Persistence;
@@ -67,6 +69,42 @@ public sealed class RetentionTests
 
         // A second sweep finds nothing left to do.
         Assert.All((await app.Services.GetRequiredService<RetentionSweeper>().PruneAsync(CancellationToken.None)).Values, n => Assert.Equal(0, n));
+    }
+
+    [Fact]
+    public async Task A_review_keeps_the_history_it_answers_from_and_a_live_asOf_before_the_window_is_refused()
+    {
+        await using var app = await SchedulerApp.StartAsync(settings:
+            [new("Retention:HistoryDays", "30"), new("Retention:BatchSize", "2"), new("Retention:Enabled", "false")]);
+        using var bridge = FakeBridge.Healthy([Ada, Alan], [ScimPayload.Group("GAAAAAAAAAAAAAAAAAAAAAAAA1", "Engineering", "AAAAAAAAAAAAAAAAAAAAAAAAA1", "AAAAAAAAAAAAAAAAAAAAAAAAA2")]);
+        var id = await app.RegisterAsync(bridge);
+        await SyncAsync(app, id);
+        app.Time.Advance(TimeSpan.FromDays(5));
+        Serve(bridge, [Renamed(Ada, "Ada King")], ["AAAAAAAAAAAAAAAAAAAAAAAAA1"]);
+        await SyncAsync(app, id);
+        using var api = app.ClientWithKey(ConnectorApp.AdminKey);
+        var created = await api.PostAsJsonAsync($"/api/v1/tenants/{ConnectorApp.Acme}/connections/{id}/reviews", new { name = "Day 5" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var review = created.Headers.Location!.OriginalString;
+        // Day 7: renamed again, so the day-5 name ended before the window that will start at day 10.
+        app.Time.Advance(TimeSpan.FromDays(2));
+        Serve(bridge, [Renamed(Ada, "Augusta Ada King")], ["AAAAAAAAAAAAAAAAAAAAAAAAA1"]);
+        await SyncAsync(app, id);
+        var reviewed = await api.GetStringAsync($"{review}/users");
+        var sheet = await api.GetStringAsync($"{review}/access-review");
+
+        // Day 40: the window starts at day 10, but the review answers as of day 5.
+        app.Time.Advance(TimeSpan.FromDays(33));
+        var deleted = await app.Services.GetRequiredService<RetentionSweeper>().PruneAsync(CancellationToken.None);
+
+        Assert.True(deleted["provisioning_reports"] > 0, "what is older than the review goes");
+        Assert.Equal(reviewed, await api.GetStringAsync($"{review}/users"));
+        Assert.Equal(sheet, await api.GetStringAsync($"{review}/access-review"));
+        Assert.Contains("\"Ada King\"", reviewed, StringComparison.Ordinal);
+        var before = Uri.EscapeDataString(app.Time.GetUtcNow().AddDays(-33).ToString("O", CultureInfo.InvariantCulture));
+        var refused = await api.GetAsync($"/api/v1/tenants/{ConnectorApp.Acme}/connections/{id}/users?asOf={before}");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("is no longer kept (Retention:HistoryDays)", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     private static JsonObject Renamed(JsonObject user, string displayName)

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace OnePasswordConnector.Retention;
+namespace OnePasswordConnector.Persistence;
 
 internal sealed class RetentionOptions
 {
