@@ -124,13 +124,18 @@ internal static class ScimJson
         json.WriteEndObject();
     }
 
-    public static void WriteUser(Utf8JsonWriter json, DemoUser user, string scimBase)
+    private static void WriteResourceStart(Utf8JsonWriter json, JsonEncodedText schema, string id)
     {
         json.WriteStartObject();
         json.WriteStartArray(Schemas);
-        json.WriteStringValue(UserSchemaValue);
+        json.WriteStringValue(schema);
         json.WriteEndArray();
-        json.WriteString(Id, user.Id);
+        json.WriteString(Id, id);
+    }
+
+    public static void WriteUser(Utf8JsonWriter json, DemoUser user, string scimBase)
+    {
+        WriteResourceStart(json, UserSchemaValue, user.Id);
         json.WriteString(UserName, user.UserName);
         json.WriteStartObject(Name);
         json.WriteString(GivenName, user.GivenName);
@@ -153,11 +158,7 @@ internal static class ScimJson
     public static async ValueTask WriteGroupAsync(ScimStream stream, DemoGroup group, DirectorySnapshot snapshot, bool withMembers, string scimBase)
     {
         var json = stream.Json;
-        json.WriteStartObject();
-        json.WriteStartArray(Schemas);
-        json.WriteStringValue(GroupSchemaValue);
-        json.WriteEndArray();
-        json.WriteString(Id, group.Id);
+        WriteResourceStart(json, GroupSchemaValue, group.Id);
         json.WriteString(DisplayName, group.DisplayName);
         if (withMembers)
         {

@@ -50,8 +50,7 @@ internal sealed class SyncRunStore(
             staged.Counts.AddParameters(run.Parameters);
             if (await run.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
-                throw new InvalidOperationException(
-                    "The run was marked abandoned while it ran (its lease expired) and another may have replaced it; its merge is rolled back.");
+                throw new RunAbandonedException();
             }
         }
 
@@ -281,3 +280,7 @@ internal sealed record ConnectionSnapshot(
         return command;
     }
 }
+
+/// <summary>The run was marked abandoned while it ran (its lease expired): it is no longer this replica's to record.</summary>
+internal sealed class RunAbandonedException()
+    : InvalidOperationException("The run was marked abandoned while it ran (its lease expired) and another may have replaced it; its merge is rolled back.");

@@ -119,6 +119,14 @@ internal sealed class SyncRunner(
             metrics.Failed("cancelled", time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Cancelled;
         }
+        catch (RunAbandonedException ex)
+        {
+            // Another replica abandoned this run and may have synced since: its run, its report and its events stand.
+            await heartbeat.StopAsync();
+            logger.LogWarning("Sync {RunId} of connection {ConnectionId} stopped: {Reason}", runId, connectionId, ex.Message);
+            metrics.Failed("abandoned", time.GetElapsedTime(startedAt), progress.Resources);
+            return SyncRunStatus.Abandoned;
+        }
         catch (Exception ex)
         {
             await heartbeat.StopAsync();

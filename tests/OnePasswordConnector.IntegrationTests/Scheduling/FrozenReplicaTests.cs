@@ -48,12 +48,13 @@ public sealed class FrozenReplicaTests
             "SELECT c.status, c.last_sync_status, c.lease_owner FROM connections c JOIN sync_runs r ON r.id = c.last_sync_run_id WHERE c.id = @c AND r.owner = '" + survivor.Owner + "'", id));
     }
 
-    /// <summary>Users with their history and the change feed: everything a committed merge would have touched.</summary>
+    /// <summary>Users with their history, the change feed and the provisioning reports: everything the run would have touched.</summary>
     private static async Task<List<string>> DirectoryAsync(SchedulerApp app, Guid id) =>
     [
         .. await app.QueryAsync("SELECT scim_id || '|' || coalesce(removed_at::text, '-') FROM directory_users WHERE connection_id = @c ORDER BY 1", id),
         .. await app.QueryAsync("SELECT count(*)::text FROM user_history WHERE connection_id = @c", id),
         .. await app.QueryAsync("SELECT kind || '|' || coalesce(subject_id, '') FROM change_events WHERE connection_id = @c ORDER BY 1", id),
+        .. await app.QueryAsync("SELECT verdict FROM provisioning_reports WHERE connection_id = @c ORDER BY recorded_at, id", id),
     ];
 
     /// <summary>Holds the first read of a path until released and then answers it with one body; every later read gets another.</summary>
