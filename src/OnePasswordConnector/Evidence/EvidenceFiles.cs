@@ -19,10 +19,16 @@ internal static class EvidenceFiles
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    /// <summary>One line per user; the sign-in columns are empty where the connection collected none by the pinned run.</summary>
     public static async Task<EvidenceFile> UsersAsync(IReadOnlyList<AccessReviewRow> sheet) =>
-        await CsvAsync("users.csv", ["userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt"],
+        await CsvAsync("users.csv",
+            ["userId", "userName", "displayName", "primaryEmail", "emails", "status", "active", "firstSeenAt",
+             "lastSignInAt", "lastFailedSignInAt", "lastFailedSignInCategory", "signInsLast30Days", "mfaFailuresLast30Days", "signInsKnownSince"],
             sheet.DistinctBy(r => r.UserId),
-            (csv, r) => Fields(csv, r.UserId, r.UserName, r.DisplayName, r.PrimaryEmail, string.Join(';', r.Emails), r.Status, r.Active ? "true" : "false", Instant(r.FirstSeenAt)));
+            (csv, r) => Fields(csv, r.UserId, r.UserName, r.DisplayName, r.PrimaryEmail, string.Join(';', r.Emails), r.Status, r.Active ? "true" : "false", Instant(r.FirstSeenAt),
+                Instant(r.SignIns?.LastSignInAt), Instant(r.SignIns?.LastFailedSignInAt), r.SignIns?.LastFailedSignInCategory,
+                r.SignIns?.SignInsLast30Days.ToString(CultureInfo.InvariantCulture), r.SignIns?.MfaFailuresLast30Days.ToString(CultureInfo.InvariantCulture),
+                Instant(r.SignIns?.SignInsKnownSince)));
 
     /// <summary>A group's memberCount is the number of sheet lines that name it: known users, direct or nested, once each, as the API counts.</summary>
     public static async Task<EvidenceFile> GroupsAsync(IReadOnlyList<(string Id, string DisplayName, DateTimeOffset FirstSeenAt)> groups, IReadOnlyList<AccessReviewRow> sheet)
@@ -47,6 +53,8 @@ internal static class EvidenceFiles
 
     /// <summary>Instants as the review sheet's CSV writes them: UTC, microseconds, Z.</summary>
     public static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static string? Instant(DateTimeOffset? value) => value is { } instant ? Instant(instant) : null;
 
     private static async Task<EvidenceFile> CsvAsync<T>(string name, string[] header, IEnumerable<T> rows, Action<CsvWriter, T> write)
     {

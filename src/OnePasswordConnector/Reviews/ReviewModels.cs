@@ -44,6 +44,7 @@ public sealed record ReviewPage(IReadOnlyList<ReviewResponse> Items, string? Nex
 /// <param name="SinceLastReview">new (the previous review had no such user and group line, or there is no previous
 /// review), changed (it had the line, but the user's name, emails or status, the group's name or the nesting chain
 /// differ) or unchanged.</param>
+/// <param name="SignIns">The user's sign-ins as the connector knew them at the pinned run; null where it collected none.</param>
 public sealed record ReviewSheetRow(
     string UserId,
     string UserName,
@@ -57,7 +58,8 @@ public sealed record ReviewSheetRow(
     string? GroupName,
     DateTimeOffset? MemberSince,
     IReadOnlyList<AccessReview.GroupRef> Via,
-    string SinceLastReview);
+    string SinceLastReview,
+    AccessReview.SignInActivity? SignIns);
 
 /// <summary>A page of a review's sheet.</summary>
 public sealed record ReviewSheetPage(IReadOnlyList<ReviewSheetRow> Items, string? NextCursor, DateTimeOffset AsOfSync);

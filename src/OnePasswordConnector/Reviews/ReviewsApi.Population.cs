@@ -105,5 +105,5 @@ internal static partial class ReviewsApi
 
     internal static ReviewSheetRow Mark(AccessReviewRow r, IReadOnlyDictionary<string, string>? previous) => new(
         r.UserId, r.UserName, r.DisplayName, r.PrimaryEmail, r.Emails, r.Status, r.Active, r.FirstSeenAt, r.GroupId, r.GroupName, r.MemberSince, r.Via,
-        ReviewDiff.SinceLastReview(r, previous));
+        ReviewDiff.SinceLastReview(r, previous), r.SignIns);
 }

@@ -54,6 +54,32 @@ public sealed class SignInCollectionTests(SignInApp app) : IClassFixture<SignInA
         Assert.True(token.GetProperty("signInsKnownSince").GetDateTimeOffset() < Now.AddDays(-119));
     }
 
+    [Fact]
+    public async Task The_evidence_package_of_a_review_lists_each_users_sign_ins_as_of_its_pinned_run()
+    {
+        using var bridge = FakeBridge.Healthy(Team());
+        using var events = FakeEventsApi.Healthy();
+        events.ServeAll([Ada("E1", 3), Ada("E2", 2, "mfa_failed")], pageSize: 10);
+        var connectionId = await ConnectAsync(bridge, events);
+        await app.SyncAndCollectAsync(connectionId);
+        using var client = app.ClientWithKey(ConnectorApp.AdminKey);
+        var review = await Evidence.EvidencePackages.CreateReviewAsync(client, connectionId, "With sign-ins");
+
+        var users = System.Text.Encoding.UTF8.GetString(Evidence.EvidencePackages.Entries(await Evidence.EvidencePackages.DownloadAsync(client, review))["users.csv"])
+            .Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.EndsWith(",lastSignInAt,lastFailedSignInAt,lastFailedSignInCategory,signInsLast30Days,mfaFailuresLast30Days,signInsKnownSince", users[0], StringComparison.Ordinal);
+        var ada = users.Single(u => u.StartsWith("U0000000000000000000000001,", StringComparison.Ordinal)).Split(',');
+        var grace = users.Single(u => u.StartsWith("U0000000000000000000000002,", StringComparison.Ordinal)).Split(',');
+        Assert.Equal(["mfa_failed", "1", "1"], ada[^4..^1]);
+        Assert.StartsWith(Now.AddDays(-3).UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), ada[^6], StringComparison.Ordinal);
+        Assert.Equal(["", "", "", "0", "0"], grace[^6..^1]);
+        Assert.NotEqual("", grace[^1]);
+        var sheet = await app.GetJsonAsync($"{review}/access-review");
+        var adaRow = sheet.GetProperty("items").EnumerateArray().First(r => r.GetProperty("userId").GetString() == "U0000000000000000000000001");
+        Assert.Equal("mfa_failed", adaRow.GetProperty("signIns").GetProperty("lastFailedSignInCategory").GetString());
+    }
+
     [Theory]
     [InlineData(500, "server_error")]
     [InlineData(429, "rate_limited")]
