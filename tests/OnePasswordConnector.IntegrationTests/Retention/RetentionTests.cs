@@ -29,16 +29,11 @@ public sealed class RetentionTests
     [Fact]
     public async Task Pruning_removes_exactly_the_history_older_than_the_window_and_answers_inside_it_stay_the_same()
     {
-        await using var app = await SchedulerApp.StartAsync(settings:
-            [new("Retention:HistoryDays", "30"), new("Retention:BatchSize", "1"), new("Retention:Enabled", "false")]);
-        using var bridge = FakeBridge.Healthy([Ada, Alan], [ScimPayload.Group("GAAAAAAAAAAAAAAAAAAAAAAAA1", "Engineering", "AAAAAAAAAAAAAAAAAAAAAAAAA1", "AAAAAAAAAAAAAAAAAAAAAAAAA2")]);
-        var id = await app.RegisterAsync(bridge);
-        await SyncAsync(app, id);
+        var (app, bridge, id) = await DayFiveAsync(batchSize: 1);
+        await using var running = app;
+        using var serving = bridge;
 
-        // Day 5: Ada is renamed and Alan leaves. Day 20: Ada is renamed again.
-        app.Time.Advance(TimeSpan.FromDays(5));
-        Serve(bridge, [Renamed(Ada, "Ada King")], ["AAAAAAAAAAAAAAAAAAAAAAAAA1"]);
-        await SyncAsync(app, id);
+        // Day 20: Ada is renamed again.
         app.Time.Advance(TimeSpan.FromDays(15));
         Serve(bridge, [Renamed(Ada, "Augusta Ada King")], ["AAAAAAAAAAAAAAAAAAAAAAAAA1"]);
         await SyncAsync(app, id);
@@ -74,14 +69,9 @@ public sealed class RetentionTests
     [Fact]
     public async Task A_review_keeps_the_history_it_answers_from_and_a_live_asOf_before_the_window_is_refused()
     {
-        await using var app = await SchedulerApp.StartAsync(settings:
-            [new("Retention:HistoryDays", "30"), new("Retention:BatchSize", "2"), new("Retention:Enabled", "false")]);
-        using var bridge = FakeBridge.Healthy([Ada, Alan], [ScimPayload.Group("GAAAAAAAAAAAAAAAAAAAAAAAA1", "Engineering", "AAAAAAAAAAAAAAAAAAAAAAAAA1", "AAAAAAAAAAAAAAAAAAAAAAAAA2")]);
-        var id = await app.RegisterAsync(bridge);
-        await SyncAsync(app, id);
-        app.Time.Advance(TimeSpan.FromDays(5));
-        Serve(bridge, [Renamed(Ada, "Ada King")], ["AAAAAAAAAAAAAAAAAAAAAAAAA1"]);
-        await SyncAsync(app, id);
+        var (app, bridge, id) = await DayFiveAsync(batchSize: 2);
+        await using var running = app;
+        using var serving = bridge;
         using var api = app.ClientWithKey(ConnectorApp.AdminKey);
         var created = await api.PostAsJsonAsync($"/api/v1/tenants/{ConnectorApp.Acme}/connections/{id}/reviews", new { name = "Day 5" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -105,6 +95,20 @@ public sealed class RetentionTests
         var refused = await api.GetAsync($"/api/v1/tenants/{ConnectorApp.Acme}/connections/{id}/users?asOf={before}");
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("is no longer kept (Retention:HistoryDays)", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A 30-day window; a first sync on day 0 of Ada and Alan, both in Engineering; on day 5 Ada is renamed and Alan leaves.</summary>
+    private static async Task<(SchedulerApp App, FakeBridge Bridge, Guid Id)> DayFiveAsync(int batchSize)
+    {
+        var app = await SchedulerApp.StartAsync(settings:
+            [new("Retention:HistoryDays", "30"), new("Retention:BatchSize", batchSize.ToString(CultureInfo.InvariantCulture)), new("Retention:Enabled", "false")]);
+        var bridge = FakeBridge.Healthy([Ada, Alan], [ScimPayload.Group("GAAAAAAAAAAAAAAAAAAAAAAAA1", "Engineering", "AAAAAAAAAAAAAAAAAAAAAAAAA1", "AAAAAAAAAAAAAAAAAAAAAAAAA2")]);
+        var id = await app.RegisterAsync(bridge);
+        await SyncAsync(app, id);
+        app.Time.Advance(TimeSpan.FromDays(5));
+        Serve(bridge, [Renamed(Ada, "Ada King")], ["AAAAAAAAAAAAAAAAAAAAAAAAA1"]);
+        await SyncAsync(app, id);
+        return (app, bridge, id);
     }
 
     private static JsonObject Renamed(JsonObject user, string displayName)
