@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
+using OnePasswordConnector.Persistence;
 
 namespace OnePasswordConnector.Sync;
 
@@ -28,6 +29,31 @@ internal static class PopulationDigest
         SELECT group_id, member_id, member_type
         FROM memberships WHERE connection_id = @c AND removed_at IS NULL ORDER BY group_id COLLATE "C", member_id COLLATE "C"
         """;
+
+    private const string LastSucceeded = """
+        SELECT completeness->>'populationDigest' FROM sync_runs
+        WHERE connection_id = @c AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1
+        """;
+
+    /// <summary>
+    /// The digest after a merge: a merge that changed no user, group or membership leaves the population as the last
+    /// succeeded run stored it, so that run's digest is this one's, and an unchanged re-sync need not read the whole
+    /// directory back.
+    /// </summary>
+    public static async Task<string> AfterMergeAsync(NpgsqlConnection session, Guid connectionId, SyncCounts counts, CancellationToken cancellationToken)
+    {
+        if (counts is { UsersAdded: 0, UsersChanged: 0, UsersRemoved: 0, GroupsAdded: 0, GroupsChanged: 0, GroupsRemoved: 0, MembershipsAdded: 0, MembershipsRemoved: 0, ChangeEvents: 0 })
+        {
+            await using var command = new NpgsqlCommand(LastSucceeded, session);
+            command.Parameters.AddWithValue("c", connectionId);
+            if (await command.ExecuteScalarAsync(cancellationToken) is string { Length: 64 } last)
+            {
+                return last;
+            }
+        }
+
+        return await ComputeAsync(session, connectionId, cancellationToken);
+    }
 
     /// <summary>The digest as 64 lowercase hex digits.</summary>
     public static async Task<string> ComputeAsync(NpgsqlConnection session, Guid connectionId, CancellationToken cancellationToken)

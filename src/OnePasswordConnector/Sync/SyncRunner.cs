@@ -187,7 +187,7 @@ internal sealed class SyncRunner(
         (counts.GroupsAdded, counts.GroupsChanged, counts.GroupsRemoved) = await Triple(session, MergeSql.MergeGroups, runId, connection, cancellationToken);
         (counts.MembershipsAdded, counts.MembershipsRemoved, counts.ChangeEvents) =
             await Triple(session, MergeSql.MergeMemberships, runId, connection, cancellationToken);
-        var digest = await PopulationDigest.ComputeAsync(session, connection.Id, cancellationToken);
+        var digest = await PopulationDigest.AfterMergeAsync(session, connection.Id, counts, cancellationToken);
         await runs.CompleteAsync(session, runId, connection, staged, progress, report,
             CompletenessRecord.Assemble(connection.RunStartedAt, report, staged, baseline: false, digest, null), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
