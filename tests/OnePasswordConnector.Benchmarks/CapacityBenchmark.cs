@@ -52,16 +52,16 @@ internal static class CapacityBenchmark
             var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
             var postgres = await PostgresProcesses.FindAsync(connectionString);
 
-            (result.SyncCpuSeconds, result.SyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => SyncAsync(coordinator, connectionId));
+            (result.SyncCpuSeconds, result.SyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => Benchmark.SyncAsync(coordinator, connectionId));
             await TablesAsync(connectionString, result);
             result.Users = (int)result.Tables.Single(t => t.Table == "directory_users").Rows;
             result.Memberships = (int)result.Tables.Single(t => t.Table == "memberships").Rows;
             result.BytesAfterSync = result.Tables.Sum(t => t.Bytes);
             log.WriteLine($"[capacity] full sync of {result.Users:N0} users: {result.SyncCpuSeconds:F1} CPU-s connector, {result.SyncDatabaseCpuSeconds:F1} CPU-s PostgreSQL");
 
-            (result.ResyncCpuSeconds, result.ResyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => SyncAsync(coordinator, connectionId));
+            (result.ResyncCpuSeconds, result.ResyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => Benchmark.SyncAsync(coordinator, connectionId));
             await bridge.ChurnAsync(1, seed: 11);
-            (result.ChurnResyncCpuSeconds, result.ChurnResyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => SyncAsync(coordinator, connectionId));
+            (result.ChurnResyncCpuSeconds, result.ChurnResyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => Benchmark.SyncAsync(coordinator, connectionId));
             result.ChurnEvents = await ScalarAsync(connectionString, "SELECT change_events FROM sync_runs ORDER BY started_at DESC LIMIT 1");
             var before = result.Tables.ToList();
             result.Tables.Clear();
@@ -103,13 +103,6 @@ internal static class CapacityBenchmark
         await action();
         process.Refresh();
         return ((process.TotalProcessorTime - cpu).TotalSeconds, postgres.CpuSeconds() - db);
-    }
-
-    private static async Task SyncAsync(SyncCoordinator coordinator, Guid connectionId)
-    {
-        _ = await coordinator.TryStartAsync(connectionId, SyncTrigger.Manual, CancellationToken.None)
-            ?? throw new InvalidOperationException("A sync was already running.");
-        await coordinator.WhenIdleAsync();
     }
 
     private static async Task TablesAsync(string connectionString, CapacityResult result)

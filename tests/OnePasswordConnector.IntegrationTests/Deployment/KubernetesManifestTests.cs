@@ -16,7 +16,7 @@ namespace OnePasswordConnector.IntegrationTests.Deployment;
 /// </summary>
 public sealed partial class KubernetesManifestTests(ConnectorApp app) : IClassFixture<ConnectorApp>
 {
-    private static readonly string Root = RepositoryRoot();
+    private static readonly string Root = RunScript.RepositoryRoot();
     private static readonly string Base = Path.Combine(Root, "deploy/kubernetes/base");
     private static readonly List<Node> Manifests = [.. Directory.GetFiles(Base, "*.yaml").Order(StringComparer.Ordinal).SelectMany(Read)];
 
@@ -201,19 +201,6 @@ public sealed partial class KubernetesManifestTests(ConnectorApp app) : IClassFi
         {
             yield return new Node(deserializer.Deserialize(parser) ?? new Dictionary<object, object>());
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OnePasswordConnector.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (OnePasswordConnector.sln) was not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"__\d+__")]

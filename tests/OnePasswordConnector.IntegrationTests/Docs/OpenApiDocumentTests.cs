@@ -24,7 +24,7 @@ public sealed class OpenApiDocumentTests(ConnectorApp app) : IClassFixture<Conne
     public async Task Docs_openapi_json_matches_the_running_service()
     {
         var current = await FetchNormalisedAsync();
-        var path = Path.Combine(RepositoryRoot(), "docs", "openapi.json");
+        var path = Path.Combine(RunScript.RepositoryRoot(), "docs", "openapi.json");
 
         if (Environment.GetEnvironmentVariable(ExportVariable) == "1")
         {
@@ -96,16 +96,4 @@ public sealed class OpenApiDocumentTests(ConnectorApp app) : IClassFixture<Conne
         JsonNode.Parse(json)!.ToJsonString(Indented).ReplaceLineEndings("\n") + "\n";
 
     /// <summary>The folder holding OnePasswordConnector.sln, found by walking up from the test assembly.</summary>
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "OnePasswordConnector.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No OnePasswordConnector.sln above {AppContext.BaseDirectory}.");
-    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.ReliabilityTests.Database;
 
@@ -56,7 +57,7 @@ public sealed class OwnPostgres : IAsyncDisposable
 
     private static async Task<string> Script(string command)
     {
-        var library = Path.Combine(RepositoryRoot(), "scripts", "lib", "postgres.sh");
+        var library = Path.Combine(RunScript.RepositoryRoot(), "scripts", "lib", "postgres.sh");
         var start = new ProcessStartInfo("bash")
         {
             ArgumentList = { "-c", $"source '{library}' && {command}" },
@@ -73,18 +74,5 @@ public sealed class OwnPostgres : IAsyncDisposable
         }
 
         return (await output).Trim();
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OnePasswordConnector.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (with OnePasswordConnector.sln) was not found above " + AppContext.BaseDirectory);
     }
 }

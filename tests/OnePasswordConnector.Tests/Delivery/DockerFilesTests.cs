@@ -9,7 +9,7 @@ namespace OnePasswordConnector.Tests.Delivery;
 /// </summary>
 public sealed partial class DockerFilesTests
 {
-    private static readonly string Root = RepositoryRoot();
+    private static readonly string Root = Repository.Root;
 
     public static TheoryData<string, string, string> Images => new()
     {
@@ -84,19 +84,6 @@ public sealed partial class DockerFilesTests
         [.. dockerfile.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n')
             .Select(l => l.Trim())
             .Where(l => l.Length > 0 && !l.StartsWith('#'))];
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OnePasswordConnector.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root was not found above " + AppContext.BaseDirectory);
-    }
 
     [GeneratedRegex(@"dockerfile:\s*(\S+)")]
     private static partial Regex DockerfileReference();

@@ -27,21 +27,8 @@ public sealed class ConfigurationDocsTests
     [MemberData(nameof(Settings))]
     public void The_setting_is_documented(string setting)
     {
-        var table = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs/configuration.md"));
+        var table = File.ReadAllText(Path.Combine(Repository.Root, "docs/configuration.md"));
 
         Assert.Contains($"| `{setting}`", table, StringComparison.Ordinal);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OnePasswordConnector.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root was not found.");
     }
 }
