@@ -74,6 +74,14 @@ public sealed class FakeBridge : IDisposable
     public IRespondWithAProvider Authorized(string path, int priority = 50) =>
         Server.Given(Request.Create().WithPath(path).UsingGet().WithHeader("Authorization", $"Bearer {Token}")).AtPriority(priority);
 
+    /// <summary>A 200 SCIM JSON answer, for WireMock callbacks that decide their answer while the request waits.</summary>
+    public static WireMock.ResponseMessage JsonMessage(JsonNode body) => new()
+    {
+        StatusCode = 200,
+        Headers = new Dictionary<string, WireMock.Types.WireMockList<string>> { ["Content-Type"] = new(ScimJson) },
+        BodyData = new WireMock.Util.BodyData { BodyAsString = body.ToJsonString(), DetectedBodyType = WireMock.Types.BodyType.String },
+    };
+
     public static IResponseBuilder Json(int status, JsonNode body) =>
         Response.Create().WithStatusCode(status).WithHeader("Content-Type", ScimJson).WithBody(body.ToJsonString());
 

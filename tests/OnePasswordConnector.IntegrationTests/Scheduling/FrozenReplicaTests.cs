@@ -75,12 +75,7 @@ public sealed class FrozenReplicaTests
                     body = first;
                 }
 
-                return new WireMock.ResponseMessage
-                {
-                    StatusCode = 200,
-                    Headers = new Dictionary<string, WireMock.Types.WireMockList<string>> { ["Content-Type"] = new(FakeBridge.ScimJson) },
-                    BodyData = new WireMock.Util.BodyData { BodyAsString = body.ToJsonString(), DetectedBodyType = WireMock.Types.BodyType.String },
-                };
+                return FakeBridge.JsonMessage(body);
             }));
 
         public Task Arrived => arrived.Task;

@@ -138,16 +138,7 @@ internal sealed class HeldRequest : IDisposable
                 await release.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
-            return new WireMock.ResponseMessage
-            {
-                StatusCode = 200,
-                Headers = new Dictionary<string, WireMock.Types.WireMockList<string>> { ["Content-Type"] = new(FakeBridge.ScimJson) },
-                BodyData = new WireMock.Util.BodyData
-                {
-                    BodyAsString = ScimPayload.ListResponse([], 0, 1).ToJsonString(),
-                    DetectedBodyType = WireMock.Types.BodyType.String,
-                },
-            };
+            return FakeBridge.JsonMessage(ScimPayload.ListResponse([], 0, 1));
         }));
 
     public Task Arrived => arrived.Task;

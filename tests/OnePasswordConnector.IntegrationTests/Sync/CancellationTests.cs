@@ -283,12 +283,7 @@ internal sealed class StuckPage : IDisposable
                 await release.Task.WaitAsync(TimeSpan.FromMinutes(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 return answer is null
                     ? new WireMock.ResponseMessage { StatusCode = 503 }
-                    : new WireMock.ResponseMessage
-                    {
-                        StatusCode = 200,
-                        Headers = new Dictionary<string, WireMock.Types.WireMockList<string>> { ["Content-Type"] = new(FakeBridge.ScimJson) },
-                        BodyData = new WireMock.Util.BodyData { BodyAsString = answer.ToJsonString(), DetectedBodyType = WireMock.Types.BodyType.String },
-                    };
+                    : FakeBridge.JsonMessage(answer);
             }));
 
     public Task Arrived => arrived.Task;
