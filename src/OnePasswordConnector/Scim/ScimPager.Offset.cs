@@ -10,7 +10,8 @@ internal sealed partial class ScimPager
     /// the number of resources it held (the page size the server honours, whatever <c>count</c> asked) give every
     /// other page's position, so those are then read up to <c>maxConcurrentRequests</c> at a time. Pages are taken in
     /// the order they were asked for, so a failure names the same page whatever the timing, and no more pages than
-    /// requests in flight are ever held. A page shorter than planned leaves a gap that is asked for next.
+    /// requests in flight, besides the one being taken, are ever held. A page shorter than planned leaves a gap that is asked
+    /// for next.
     /// </summary>
     private async IAsyncEnumerable<ScimListItem> OffsetPassAsync(PageRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -20,15 +21,20 @@ internal sealed partial class ScimPager
         var window = new Queue<(int Page, int Start, int End, Task<ScimDocument> Read)>();
         var plan = new PagePlan();
         var page = 0;
+
+        void Fill()
+        {
+            while (window.Count < maxConcurrentRequests && pass.Requests < maxPages && plan.TryNext(out var next))
+            {
+                window.Enqueue((++page, next.Start, next.End, request.StartAsync($"startIndex={next.Start}&count={pageSize}", stop.Token)));
+            }
+        }
+
         try
         {
             while (true)
             {
-                while (window.Count < maxConcurrentRequests && pass.Requests < maxPages && plan.TryNext(out var next))
-                {
-                    window.Enqueue((++page, next.Start, next.End, request.StartAsync($"startIndex={next.Start}&count={pageSize}", stop.Token)));
-                }
-
+                Fill();
                 if (window.Count == 0)
                 {
                     if (plan.HasMore)
@@ -82,6 +88,14 @@ internal sealed partial class ScimPager
                         continue;
                     }
 
+                    if (at == 1)
+                    {
+                        plan.Place(total, count);
+                    }
+
+                    // The next requests go out before this page is taken, so that the bridge works while it is staged.
+                    plan.Arrived(from, to, count);
+                    Fill();
                     foreach (var item in pass.Take(document, resources, at))
                     {
                         yield return item;
@@ -99,13 +113,6 @@ internal sealed partial class ScimPager
                         pass.Unsettle(at, $"the page repeated resources already read; only {pass.Distinct} of {total} were seen.");
                         yield break;
                     }
-
-                    if (at == 1)
-                    {
-                        plan.Place(total, count);
-                    }
-
-                    plan.Arrived(from, to, count);
                 }
             }
 

@@ -9,29 +9,47 @@ internal static class BridgeReport
 {
     public static ProvisioningReport Running() => new() { Verdict = "running" };
 
-    /// <summary>What the bridge says about itself: capabilities and, on a 1Password bridge, version and health.</summary>
-    public static async Task ReadAsync(ProvisioningReport report, ScimClient client, BridgeEndpoint bridge, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the bridge says about itself: capabilities and, on a 1Password bridge, version and health. Both are asked
+    /// at once (when the run may send two requests at once), since a run waits for them before its first page.
+    /// </summary>
+    public static async Task ReadAsync(
+        ProvisioningReport report, ScimClient client, BridgeEndpoint bridge, RequestThrottle throttle, CancellationToken cancellationToken)
     {
-        using (var config = await client.GetJsonAsync(bridge, bridge.Resolve("ServiceProviderConfig"), cancellationToken))
+        var config = throttle.RunAsync(() => ReadConfigAsync(client, bridge, cancellationToken), cancellationToken);
+        var health = throttle.RunAsync(() => ReadHealthAsync(client, bridge, cancellationToken), cancellationToken);
+        // When both fail, the configuration's failure (the first task) is the one thrown.
+        await Task.WhenAll(config, health);
+        report.Reachable = true;
+        report.TokenAccepted = true;
+        report.ServiceProviderConfig = config.Result;
+        if (health.Result is { } h)
         {
-            report.Reachable = true;
-            report.TokenAccepted = true;
-            report.ServiceProviderConfig = config.RootElement.GetRawText();
+            (report.BridgeVersion, report.BridgeBuild, report.HealthReports) = h;
         }
+    }
 
+    private static async Task<string> ReadConfigAsync(ScimClient client, BridgeEndpoint bridge, CancellationToken cancellationToken)
+    {
+        using var config = await client.GetJsonAsync(bridge, bridge.Resolve("ServiceProviderConfig"), cancellationToken);
+        return config.RootElement.GetRawText();
+    }
+
+    private static async Task<(string? Version, string? Build, string Reports)?> ReadHealthAsync(
+        ScimClient client, BridgeEndpoint bridge, CancellationToken cancellationToken)
+    {
         try
         {
             using var health = await client.GetJsonAsync(bridge, new Uri(bridge.Origin, "/health"), cancellationToken);
-            if (health.RootElement.ValueKind == JsonValueKind.Object)
-            {
-                report.BridgeVersion = ScimJson.String(health.RootElement, "version");
-                report.BridgeBuild = ScimJson.String(health.RootElement, "build");
-                report.HealthReports = health.RootElement.GetRawText();
-            }
+            var root = health.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                ? (ScimJson.String(root, "version"), ScimJson.String(root, "build"), root.GetRawText())
+                : null;
         }
         catch (BridgeException ex) when (ex.Failure is not BridgeFailure.Unauthorized)
         {
             // Not every SCIM server has /health; its absence is not a failed sync.
+            return null;
         }
     }
 }

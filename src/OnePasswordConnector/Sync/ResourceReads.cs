@@ -9,7 +9,7 @@ namespace OnePasswordConnector.Sync;
 /// <c>Sync:MaxConcurrentRequests</c> in flight: a bridge that answers each in a second would otherwise make a run wait
 /// for every one in turn. The first failure stops the rest and fails the run.
 /// </summary>
-internal sealed class ResourceReads(ScimClient client, BridgeEndpoint bridge, int maxConcurrentRequests)
+internal sealed class ResourceReads(ScimClient client, BridgeEndpoint bridge, int maxConcurrentRequests, RequestThrottle throttle)
 {
     /// <summary>
     /// Each resource parsed, with the text replaced in it. With <paramref name="notFoundIsAnswer"/> a 404 is the answer
@@ -27,7 +27,7 @@ internal sealed class ResourceReads(ScimClient client, BridgeEndpoint bridge, in
             var uri = bridge.Resolve($"{resourceType}/{Uri.EscapeDataString(id)}");
             try
             {
-                using var document = await client.GetJsonAsync(bridge, uri, token);
+                using var document = await throttle.RunAsync(() => client.GetJsonAsync(bridge, uri, token), token);
                 if (ScimJson.String(document.RootElement, "id") != id)
                 {
                     throw new BridgeException(BridgeFailure.InvalidResponse,

@@ -68,12 +68,13 @@ internal sealed class SyncRunner(
         {
             var bridge = new BridgeEndpoint(new Uri(connection.ScimBaseUrl), tokens.Unprotect(connection.ProtectedToken));
             var client = new ScimClient(httpClients.CreateClient(ScimSetup.SyncClient), scimOptions.Value.MaxResponseBytes);
-            await BridgeReport.ReadAsync(report, client, bridge, budget.Token);
+            using var throttle = new RequestThrottle(options.Value.MaxConcurrentRequests);
+            await BridgeReport.ReadAsync(report, client, bridge, throttle, budget.Token);
             await using var session = await db.OpenConnectionAsync(budget.Token);
-            var pager = new ScimPager(client, options.Value.PageSize, options.Value.MaxPages, options.Value.MaxConcurrentRequests,
-                options.Value.EnumerationRestarts, ScimPagingAnnouncement.Read(report.ServiceProviderConfig));
+            var pager = new ScimPager(throttle.Pages(client.GetJsonAsync), options.Value.PageSize, options.Value.MaxPages,
+                options.Value.MaxConcurrentRequests, options.Value.EnumerationRestarts, ScimPagingAnnouncement.Read(report.ServiceProviderConfig));
             var staging = new SyncStaging(bridge, pager,
-                new ResourceReads(client, bridge, options.Value.MaxConcurrentRequests), options.Value.MaxRemovalChecks, progress);
+                new ResourceReads(client, bridge, options.Value.MaxConcurrentRequests, throttle), options.Value.MaxRemovalChecks, progress);
             if (connection.LastSuccessfulSyncAt is null)
             {
                 // The baseline: everything is new, so the bridge streams straight into the directory tables inside

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
+using System.Threading.Channels;
 using Npgsql;
 using OnePasswordConnector.Persistence;
 using OnePasswordConnector.Scim;
@@ -47,59 +47,31 @@ internal sealed partial class SyncStaging(
     private readonly Dictionary<string, List<ScimMember>> fromUsers = new(StringComparer.Ordinal);
     private bool usersCarryGroups;
 
+    /// <summary>Users read ahead of the staging: about sixteen pages of 100, a few megabytes.</summary>
+    private const int UsersReadAhead = 1_600;
+
     public async Task StageAsync(
         NpgsqlConnection session, StoredDirectory stored, StageTarget target, StageResult result, CancellationToken cancellationToken)
     {
         var counts = result.Counts;
 
-        // Groups first: then it is known, before users are read, which groups need their members from the users.
-        await using (var members = await session.BeginBinaryImportAsync(MemberRows.Copy(target), cancellationToken))
+        // Users are read and parsed while groups are staged, so that the bridge is not left idle while a large group's
+        // members are written. They are staged after the groups, which then know which groups need their members
+        // from the users.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var users = Channel.CreateBounded<ListedUser>(new BoundedChannelOptions(UsersReadAhead) { SingleReader = true, SingleWriter = true });
+        var reading = ReadUsersAsync(users.Writer, result.Users, stop.Token);
+        try
         {
-            var withoutMembers = new List<ScimGroup>();
-            await foreach (var item in pager.EnumerateAsync(bridge, "Groups", progress, result.Groups, cancellationToken))
-            {
-                var group = ScimGroup.Parse(item.Resource, item.Members);
-                result.Warnings.TextReplaced("Group", group.Id, item.Repairs);
-                if (group.Members is null)
-                {
-                    withoutMembers.Add(group);
-                    continue;
-                }
-
-                await StageGroupAsync(members, target, stored, group, group.Members, result, cancellationToken);
-            }
-
-            result.GroupsEnumerated = true;
-
-            // Member lists of groups listed without them, read after the list so that they can be read side by side.
-            var lists = await reads.ReadAsync("Groups", withoutMembers.ConvertAll(g => g.Id), notFoundIsAnswer: false,
-                root => ScimGroup.Parse(root), cancellationToken);
-            result.Groups.MemberListsRead += withoutMembers.Count;
-            foreach (var group in withoutMembers)
-            {
-                var read = lists[group.Id];
-                if (read.Value?.Members is not null)
-                {
-                    result.Warnings.TextReplaced("Group", group.Id,
-                        read.Repairs?.Where(r => r.Attribute.StartsWith("members", StringComparison.OrdinalIgnoreCase)).ToList() is { Count: > 0 } r ? r : null);
-                }
-
-                await StageGroupAsync(members, target, stored, group, read.Value?.Members, result, cancellationToken);
-            }
-
-            await members.CompleteAsync(cancellationToken);
-        }
-
-        await using (var writer = await session.BeginBinaryImportAsync(UserRows.Copy(target), cancellationToken))
-        {
-            await foreach (var item in pager.EnumerateAsync(bridge, "Users", progress, result.Users, cancellationToken))
-            {
-                result.Warnings.TextReplaced("User", ScimJson.String(item.Resource, "id") ?? "", item.Repairs);
-                await StageUserAsync(writer, target, stored, item.Resource, result, cancellationToken);
-            }
-
+            await StageListedAsync(session, stored, target, users.Reader, result, cancellationToken);
+            await reading;
             result.UsersEnumerated = true;
-            await writer.CompleteAsync(cancellationToken);
+        }
+        finally
+        {
+            // A run that stops early (its groups failed) leaves no read running behind it.
+            await stop.CancelAsync();
+            await Task.WhenAny(reading);
         }
 
         await CheckRemovalsAsync(session, stored, target, result, cancellationToken);
@@ -156,6 +128,78 @@ internal sealed partial class SyncStaging(
         }
     }
 
+    /// <summary>Stages the groups as they are listed, then the users as the reader hands them over.</summary>
+    private async Task StageListedAsync(
+        NpgsqlConnection session, StoredDirectory stored, StageTarget target, ChannelReader<ListedUser> users, StageResult result,
+        CancellationToken cancellationToken)
+    {
+        await using (var members = await session.BeginBinaryImportAsync(MemberRows.Copy(target), cancellationToken))
+        {
+            var withoutMembers = new List<ScimGroup>();
+            await foreach (var item in pager.EnumerateAsync(bridge, "Groups", progress, result.Groups, cancellationToken))
+            {
+                var group = ScimGroup.Parse(item.Resource, item.Members);
+                result.Warnings.TextReplaced("Group", group.Id, item.Repairs);
+                if (group.Members is null)
+                {
+                    withoutMembers.Add(group);
+                    continue;
+                }
+
+                await StageGroupAsync(members, target, stored, group, group.Members, result, cancellationToken);
+            }
+
+            result.GroupsEnumerated = true;
+
+            // Member lists of groups listed without them, read after the list so that they can be read side by side.
+            var lists = await reads.ReadAsync("Groups", withoutMembers.ConvertAll(g => g.Id), notFoundIsAnswer: false,
+                root => ScimGroup.Parse(root), cancellationToken);
+            result.Groups.MemberListsRead += withoutMembers.Count;
+            foreach (var group in withoutMembers)
+            {
+                var read = lists[group.Id];
+                if (read.Value?.Members is not null)
+                {
+                    result.Warnings.TextReplaced("Group", group.Id,
+                        read.Repairs?.Where(r => r.Attribute.StartsWith("members", StringComparison.OrdinalIgnoreCase)).ToList() is { Count: > 0 } r ? r : null);
+                }
+
+                await StageGroupAsync(members, target, stored, group, read.Value?.Members, result, cancellationToken);
+            }
+
+            await members.CompleteAsync(cancellationToken);
+        }
+
+        await using (var writer = await session.BeginBinaryImportAsync(UserRows.Copy(target), cancellationToken))
+        {
+            await foreach (var listed in users.ReadAllAsync(cancellationToken))
+            {
+                result.Warnings.TextReplaced("User", listed.User.Id, listed.Repairs);
+                usersCarryGroups |= listed.CarriesGroups;
+                await StageUserAsync(writer, target, stored, listed.User, result, cancellationToken);
+            }
+
+            await writer.CompleteAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Lists and parses every user into <paramref name="users"/>, and ends the channel however the listing ends.</summary>
+    private async Task ReadUsersAsync(ChannelWriter<ListedUser> users, EnumerationRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var item in pager.EnumerateAsync(bridge, "Users", progress, record, cancellationToken))
+            {
+                var user = ScimUser.Parse(item.Resource);
+                await users.WriteAsync(new ListedUser(user, ScimJson.Property(item.Resource, "groups") is not null, item.Repairs), cancellationToken);
+            }
+        }
+        finally
+        {
+            users.TryComplete();
+        }
+    }
+
     private async Task StageGroupAsync(
         NpgsqlBinaryImporter members, StageTarget target, StoredDirectory stored, ScimGroup group, IReadOnlyList<ScimMember>? list,
         StageResult result, CancellationToken cancellationToken)
@@ -196,14 +240,6 @@ internal sealed partial class SyncStaging(
         {
             staged.Add((group with { Members = null }, membersHash, restage));
         }
-    }
-
-    private Task StageUserAsync(
-        NpgsqlBinaryImporter writer, StageTarget target, StoredDirectory stored, JsonElement resource, StageResult result,
-        CancellationToken cancellationToken)
-    {
-        usersCarryGroups |= ScimJson.Property(resource, "groups") is not null;
-        return StageUserAsync(writer, target, stored, ScimUser.Parse(resource), result, cancellationToken);
     }
 
     private async Task StageUserAsync(
@@ -252,3 +288,6 @@ internal sealed partial class SyncStaging(
         return hash.GetHashAndReset();
     }
 }
+
+/// <summary>A user as listed: parsed, whether the bridge sent its group list, and the text replaced in it.</summary>
+internal sealed record ListedUser(ScimUser User, bool CarriesGroups, IReadOnlyList<LocatedRepair>? Repairs);
