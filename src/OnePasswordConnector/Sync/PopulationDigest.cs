@@ -96,12 +96,23 @@ internal static class PopulationDigest
         await using var command = new NpgsqlCommand(sql, session);
         command.Parameters.AddWithValue("c", connectionId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // Lines are hashed in chunks of about 64 KiB: one call into the hash per line costs more than the line.
+        var chunk = new ArrayBufferWriter<byte>(ChunkBytes + 4096);
         while (await reader.ReadAsync(cancellationToken))
         {
             write(reader, line);
-            hash.AppendData(line.End());
+            chunk.Write(line.End());
+            if (chunk.WrittenCount >= ChunkBytes)
+            {
+                hash.AppendData(chunk.WrittenSpan);
+                chunk.ResetWrittenCount();
+            }
         }
+
+        hash.AppendData(chunk.WrittenSpan);
     }
+
+    private const int ChunkBytes = 64 * 1024;
 }
 
 /// <summary>
@@ -111,6 +122,9 @@ internal static class PopulationDigest
 /// </summary>
 internal sealed class CanonicalLine
 {
+    private static readonly SearchValues<char> Escaped = SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f");
+
     private readonly ArrayBufferWriter<byte> buffer = new(512);
     private bool first;
 
@@ -132,6 +146,13 @@ internal sealed class CanonicalLine
         }
 
         Raw("\"");
+        if (value.AsSpan().IndexOfAny(Escaped) < 0)
+        {
+            Raw(value);
+            Raw("\"");
+            return;
+        }
+
         var run = 0;
         for (var i = 0; i < value.Length; i++)
         {

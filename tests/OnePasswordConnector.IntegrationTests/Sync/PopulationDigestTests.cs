@@ -59,10 +59,18 @@ public sealed class PopulationDigestTests(SyncApp app) : IClassFixture<SyncApp>
         }
     }
 
-    [Fact]
-    public async Task The_digest_is_the_sha256_of_the_canonical_lines_rebuilt_from_the_stored_rows_as_the_docs_define_them()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(700)] // past 64 KiB of canonical lines, which the service hashes in chunks
+    public async Task The_digest_is_the_sha256_of_the_canonical_lines_rebuilt_from_the_stored_rows_as_the_docs_define_them(int moreUsers)
     {
         using var bridge = Team();
+        foreach (var i in Enumerable.Range(1, moreUsers))
+        {
+            bridge.PutUser($"M{i:D4}", $"member{i}@example.org", i % 7 == 0 ? "Tab\there" : "Plain", $"Member {i}");
+            bridge.AddMember("G1", $"M{i:D4}");
+        }
+
         var id = await app.RegisterAsync(bridge.Fake);
 
         var digest = await Digest(id);
