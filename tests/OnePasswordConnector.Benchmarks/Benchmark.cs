@@ -50,6 +50,9 @@ internal sealed class SizeResult
     public int CsvRows { get; set; }
     public double EvidenceSeconds { get; set; }
 
+    /// <summary>CPU of the connector, the bridge and PostgreSQL per measurement, by the measurement's name.</summary>
+    public Dictionary<string, CpuSplit> Cpu { get; } = [];
+
     public double RatioFullSyncVsFloor => FullSync / (FetchFloor + WriteFloor);
 
     public double RatioResyncVsFetch => NoChangeResync / FetchFloor;
@@ -81,7 +84,16 @@ internal static class Benchmark
             var pager = new ScimPager(client, pageSize, int.MaxValue);
 
             await FetchAsync(pager, endpoint, keep: null);
-            result.FetchFloor = await Time(async () => (result.Users, result.Groups, result.Memberships) = await FetchAsync(pager, endpoint, keep: null));
+            var postgres = await PostgresProcesses.FindAsync(connectionString);
+            async Task<double> Measure(string name, Func<Task> action)
+            {
+                var before = CpuSplit.Now(bridge, postgres);
+                var seconds = await Time(action);
+                result.Cpu[name] = CpuSplit.Now(bridge, postgres) - before;
+                return seconds;
+            }
+
+            result.FetchFloor = await Measure("fetch floor", async () => (result.Users, result.Groups, result.Memberships) = await FetchAsync(pager, endpoint, keep: null));
             log.WriteLine($"[{size.Name}] fetch floor {result.FetchFloor:F2} s ({result.Users:N0} users, {result.Groups:N0} groups, {result.Memberships:N0} memberships)");
 
             var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
@@ -90,7 +102,7 @@ internal static class Benchmark
             {
                 var allocated = GC.GetTotalAllocatedBytes(precise: true);
                 var gcs = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
-                result.FullSync = await Time(() => SyncAsync(coordinator, connectionId));
+                result.FullSync = await Measure("full sync", () => SyncAsync(coordinator, connectionId));
                 result.AllocatedMb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
                 result.PeakWorkingSetMb = sampler.PeakMb;
                 result.PeakManagedMb = sampler.PeakManagedMb;
@@ -100,19 +112,24 @@ internal static class Benchmark
             await AssertRun(connectionString, connectionId, expectedUsers: result.Users);
             log.WriteLine($"[{size.Name}] full sync {result.FullSync:F2} s, peak working set {result.PeakWorkingSetMb:F0} MB (managed heap {result.PeakManagedMb:F0} MB), allocated {result.AllocatedMb:F0} MB, gen0/1/2 collections {result.Collections}");
 
-            result.NoChangeResync = await Time(() => SyncAsync(coordinator, connectionId));
+            result.NoChangeResync = await Measure("no-change re-sync", () => SyncAsync(coordinator, connectionId));
             result.NoChangeEvents = await LastRunEvents(connectionString, connectionId);
             log.WriteLine($"[{size.Name}] no-change re-sync {result.NoChangeResync:F2} s, {result.NoChangeEvents} change events");
 
             result.Churn = await bridge.ChurnAsync(1, seed: 7);
-            result.ChurnResync = await Time(() => SyncAsync(coordinator, connectionId));
+            result.ChurnResync = await Measure("1 % change re-sync", () => SyncAsync(coordinator, connectionId));
             result.ChurnEvents = await LastRunEvents(connectionString, connectionId);
             log.WriteLine($"[{size.Name}] 1 % change re-sync {result.ChurnResync:F2} s, {result.ChurnEvents} change events ({result.Churn})");
 
             var data = new DirectoryData();
             await FetchAsync(pager, endpoint, data);
-            result.WriteFloor = await Time(() => WriteFloorAsync(connectionString, connectionId, data));
+            result.WriteFloor = await Measure("write floor", () => WriteFloorAsync(connectionString, connectionId, data));
             log.WriteLine($"[{size.Name}] write floor {result.WriteFloor:F2} s");
+            foreach (var (name, cpu) in result.Cpu)
+            {
+                log.WriteLine($"[{size.Name}] {name}: {cpu}");
+            }
+
 
             await QueryBenchmarks.RunAsync(host, connectionString, connectionId, result, log);
         }
@@ -373,6 +390,14 @@ internal static class Benchmark
         foreach (var (name, value) in r.Queries)
         {
             s.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value} | |");
+        }
+
+        s.AppendLine();
+        s.AppendLine("| CPU-seconds during | connector | bridge | PostgreSQL |");
+        s.AppendLine("|---|---:|---:|---:|");
+        foreach (var (name, cpu) in r.Cpu)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {cpu.Connector:F2} | {cpu.Bridge:F2} | {cpu.Database:F2} |");
         }
 
         return s.ToString();

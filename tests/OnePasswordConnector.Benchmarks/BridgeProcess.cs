@@ -23,6 +23,12 @@ internal sealed class BridgeProcess : IAsyncDisposable
 
     public string Token { get; }
 
+    public double CpuSeconds()
+    {
+        process.Refresh();
+        return process.TotalProcessorTime.TotalSeconds;
+    }
+
     public static async Task<BridgeProcess> StartAsync(int users, int groups, int membershipsPerUser, bool everyone, int maxPageSize, int latencyMs = 0)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "OnePasswordConnector.DemoBridge.dll");
