@@ -119,6 +119,28 @@ public sealed partial class DemoDirectory
         }
     }
 
+    /// <summary>
+    /// Adds a group of <paramref name="members"/> members: every user, then ids of no listed user (former accounts, as
+    /// far as a client can tell) until there are that many. A group far larger than the team, for memory benchmarks.
+    /// </summary>
+    public DemoGroup AddLargeGroup(string displayName, int members)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(members);
+        lock (gate)
+        {
+            var ids = new HashSet<string>(users.Keys.Take(members), StringComparer.Ordinal);
+            while (ids.Count < members)
+            {
+                ids.Add(NewId(DemoTeam.UserIdAlphabet));
+            }
+
+            var now = TimeProvider.GetUtcNow();
+            var group = new DemoGroup(NewId(DemoTeam.GroupIdAlphabet), displayName, [.. ids], now, now);
+            Put(group);
+            return group;
+        }
+    }
+
     public bool RemoveGroup(string groupId)
     {
         lock (gate)

@@ -29,6 +29,11 @@ internal static class Program
             ? DemoDirectory.SmallTeam()
             : DemoDirectory.Generate(users ?? 24, groups ?? 3, config.GetValue("DemoBridge:Seed", 1),
                 config.GetValue("DemoBridge:MembershipsPerUser", 3), config.GetValue("DemoBridge:EveryoneGroup", false));
+        if (config.GetValue("DemoBridge:LargeGroupMembers", 0) is > 0 and var largeGroup)
+        {
+            directory.AddLargeGroup("All Hands", largeGroup);
+        }
+
         var options = new DemoBridgeOptions
         {
             BearerToken = token,

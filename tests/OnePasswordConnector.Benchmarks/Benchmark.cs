@@ -329,7 +329,7 @@ internal static class Benchmark
     }
 
     /// <summary>Samples the process working set every few milliseconds; the peak is what a container limit must allow.</summary>
-    private sealed class WorkingSetSampler : IDisposable
+    internal sealed class WorkingSetSampler : IDisposable
     {
         private readonly Thread thread;
         private volatile bool stop;

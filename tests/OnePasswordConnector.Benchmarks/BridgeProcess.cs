@@ -29,7 +29,8 @@ internal sealed class BridgeProcess : IAsyncDisposable
         return process.TotalProcessorTime.TotalSeconds;
     }
 
-    public static async Task<BridgeProcess> StartAsync(int users, int groups, int membershipsPerUser, bool everyone, int maxPageSize, int latencyMs = 0)
+    public static async Task<BridgeProcess> StartAsync(
+        int users, int groups, int membershipsPerUser, bool everyone, int maxPageSize, int latencyMs = 0, int largeGroupMembers = 0)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "OnePasswordConnector.DemoBridge.dll");
         if (!File.Exists(dll))
@@ -54,6 +55,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
         start.Environment["DemoBridge__MaxPageSize"] = maxPageSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["DemoBridge__EnableChurn"] = "true";
         start.Environment["DemoBridge__Seed"] = "42";
+        start.Environment["DemoBridge__LargeGroupMembers"] = largeGroupMembers.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the demo bridge.");
         var ready = new TaskCompletionSource();
         process.OutputDataReceived += (_, e) =>

@@ -8,11 +8,13 @@ internal static class BenchmarkProgram
     public static async Task<int> Main(string[] args)
     {
         // Usage: OnePasswordConnector.Benchmarks [--sizes S,L] [--page-size 100] [--latency-ms 100] (0: no latency run)
+        //        [--big-group 1000000] (members of the one-group case; 0 skips it)
         //        OnePasswordConnector.Benchmarks --capacity [users, default 10000]
         // The PostgreSQL admin connection string comes from ONEPASSWORDCONNECTOR_BENCH_POSTGRES (scripts/bench.sh sets it).
         var sizes = "S,L";
         var pageSize = 100;
         var latencyMs = 100;
+        var bigGroup = BigGroupBenchmark.DefaultMembers;
         for (var i = 0; i < args.Length - 1; i++)
         {
             if (args[i] == "--sizes")
@@ -26,6 +28,10 @@ internal static class BenchmarkProgram
             else if (args[i] == "--latency-ms")
             {
                 latencyMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--big-group")
+            {
+                bigGroup = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             }
         }
 
@@ -43,12 +49,19 @@ internal static class BenchmarkProgram
             return 0;
         }
 
+        if (args is [BigGroupBenchmark.ChildSwitch, var members])
+        {
+            Console.WriteLine(BigGroupBenchmark.Line(await BigGroupBenchmark.RunHereAsync(SizeSpec.S, int.Parse(members, CultureInfo.InvariantCulture), admin, pageSize, Console.Out)));
+            return 0;
+        }
+
         var results = new List<SizeResult>();
         foreach (var size in sizes.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(SizeSpec.Parse))
         {
             results.Add(await Benchmark.RunAsync(size, admin, pageSize, Console.Out));
         }
 
+        var big = bigGroup > 0 ? await BigGroupBenchmark.RunAsync(bigGroup, Console.Out) : null;
         var latency = latencyMs > 0 ? await LatencyBenchmark.RunAsync(SizeSpec.S, admin, pageSize, latencyMs, [1, 4], Console.Out) : null;
 
         Console.WriteLine();
@@ -62,14 +75,22 @@ internal static class BenchmarkProgram
             Console.WriteLine(LatencyBenchmark.Table(latency));
         }
 
+        if (big is not null)
+        {
+            Console.WriteLine(BigGroupBenchmark.Table(big));
+        }
+
         var large = results.LastOrDefault(r => r.Size.Name == "L") ?? results[^1];
         var small = results.FirstOrDefault(r => r.Size.Name == "S") ?? results[0];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio_full_sync_vs_floor={large.RatioFullSyncVsFloor:F2} ratio_resync_vs_fetch={large.RatioResyncVsFetch:F2} peak_mb_L={large.PeakWorkingSetMb:F0} peak_mb_S={small.PeakWorkingSetMb:F0}{LatencyRatio(latency)}"));
+            $"ratio_full_sync_vs_floor={large.RatioFullSyncVsFloor:F2} ratio_resync_vs_fetch={large.RatioResyncVsFetch:F2} peak_mb_L={large.PeakWorkingSetMb:F0} peak_mb_S={small.PeakWorkingSetMb:F0}{LatencyRatio(latency)}{BigGroupPeak(big)}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"users_page_p95_ms_L={large.UsersPageP95Ms:F1} csv_seconds_L={large.CsvSeconds:F2} csv_rows_L={large.CsvRows} evidence_seconds_L={large.EvidenceSeconds:F2}"));
         return 0;
     }
+
+    private static string BigGroupPeak(BigGroupResult? big) =>
+        big is null ? "" : string.Create(CultureInfo.InvariantCulture, $" peak_mb_big_group={big.PeakWorkingSetMb:F0}");
 
     /// <summary>The last (most concurrent) latency run against its ideal, as one more key of the ratio line.</summary>
     private static string LatencyRatio(LatencyResult? latency) =>

@@ -22,14 +22,18 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
         await GetJsonAsync(bridge, uri, extractMembers: false, cancellationToken);
 
     /// <summary>As <see cref="GetJsonAsync(BridgeEndpoint, Uri, CancellationToken)"/>; with <paramref name="extractMembers"/>, a
-    /// list page's member arrays are lifted out first (see <see cref="MemberExtraction"/>).</summary>
+    /// list page is read off the stream with its member arrays lifted out (see <see cref="ListPageReader"/>).</summary>
     public async Task<ScimDocument> GetJsonAsync(BridgeEndpoint bridge, Uri uri, bool extractMembers, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(bridge, uri, authenticate: true, cancellationToken);
         EnsureSuccess(response, uri);
         EnsureJson(response, uri);
+        if (extractMembers)
+        {
+            return await ReadListPageAsync(response, uri, cancellationToken);
+        }
+
         var (buffer, length) = await ReadBodyAsync(response, uri, cancellationToken);
-        Dictionary<int, List<ScimMember>>? members = null;
         List<LocatedRepair>? repairs = null;
         try
         {
@@ -38,31 +42,57 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
                 repairs = StorableText.Locate(buffer.AsSpan(0, length), found);
             }
 
-            if (extractMembers)
-            {
-                // What remains without the member arrays is usually a small fraction of the page.
-                var reduced = new PooledBufferWriter(Math.Min(length, 64 * 1024));
-                try
-                {
-                    members = MemberExtraction.Extract(buffer.AsSpan(0, length), reduced);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    (buffer, length) = reduced.Detach();
-                }
-            }
-
             // Parsing from memory, not from the stream: JsonDocument then keeps the body as is instead of copying it
             // into ever larger buffers.
-            return new ScimDocument(JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 64 }), buffer, members, repairs);
+            return new ScimDocument(JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 64 }), buffer, null, repairs);
         }
         catch (JsonException ex)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            throw new BridgeException(BridgeFailure.InvalidResponse, $"{Describe(uri)} answered with malformed JSON ({ex.Message}).", (int)response.StatusCode);
+            throw Malformed(uri, ex, response);
         }
     }
+
+    private async Task<ScimDocument> ReadListPageAsync(HttpResponseMessage response, Uri uri, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength > maxResponseBytes)
+        {
+            throw TooLarge(uri);
+        }
+
+        ListPage page;
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            page = await ListPageReader.ReadAsync(body, maxResponseBytes, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            throw Malformed(uri, ex, response);
+        }
+        catch (InvalidDataException)
+        {
+            throw TooLarge(uri);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new BridgeException(BridgeFailure.Unreachable, $"The connection dropped while reading {Describe(uri)}: {ex.Message}", null, ex);
+        }
+
+        try
+        {
+            return new ScimDocument(JsonDocument.Parse(page.Buffer.AsMemory(0, page.Length), new JsonDocumentOptions { MaxDepth = 64 }),
+                page.Buffer, page.Members, page.Repairs);
+        }
+        catch (JsonException ex)
+        {
+            ArrayPool<byte>.Shared.Return(page.Buffer);
+            throw Malformed(uri, ex, response);
+        }
+    }
+
+    private static BridgeException Malformed(Uri uri, JsonException ex, HttpResponseMessage response) =>
+        new(BridgeFailure.InvalidResponse, $"{Describe(uri)} answered with malformed JSON ({ex.Message}).", (int)response.StatusCode);
 
     private async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpResponseMessage response, Uri uri, CancellationToken cancellationToken)
     {
@@ -236,66 +266,5 @@ internal sealed class ScimClient(HttpClient http, long maxResponseBytes = ScimCl
         return ex.HttpRequestError == HttpRequestError.NameResolutionError
             ? new BridgeException(BridgeFailure.Unreachable, $"The bridge host {uri.Host} could not be resolved (DNS lookup failed).", null, ex)
             : new BridgeException(BridgeFailure.Unreachable, $"The request to {uri.Host} failed: {ex.Message}", null, ex);
-    }
-}
-
-/// <summary>A parsed SCIM answer and the pooled buffer it lives in; dispose it when done with its elements.</summary>
-internal sealed class ScimDocument(
-    JsonDocument document, byte[] buffer, IReadOnlyDictionary<int, List<ScimMember>>? members = null, IReadOnlyList<LocatedRepair>? repairs = null)
-    : IDisposable
-{
-    public JsonElement RootElement => document.RootElement;
-
-    /// <summary>Member lists lifted out of a list page, by the index of their resource in <c>Resources</c>.</summary>
-    public IReadOnlyDictionary<int, List<ScimMember>>? ExtractedMembers => members;
-
-    /// <summary>Text replaced with U+FFFD because PostgreSQL cannot store it (see <see cref="StorableText"/>); null when none was.</summary>
-    public IReadOnlyList<LocatedRepair>? Repairs => repairs;
-
-    /// <summary>The repairs within one resource of a list page; -1 for those of a single resource's document.</summary>
-    public IReadOnlyList<LocatedRepair>? RepairsOf(int resource) =>
-        repairs?.Where(r => r.Resource == resource).ToList() is { Count: > 0 } found ? found : null;
-
-    public void Dispose()
-    {
-        document.Dispose();
-        ArrayPool<byte>.Shared.Return(buffer);
-    }
-}
-
-/// <summary>A growable buffer rented from the shared pool; <see cref="Detach"/> hands the array over to its next owner.</summary>
-internal sealed class PooledBufferWriter(int initialCapacity) : IBufferWriter<byte>
-{
-    private byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 256));
-    private int written;
-
-    public void Advance(int count) => written += count;
-
-    public Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return buffer.AsMemory(written);
-    }
-
-    public Span<byte> GetSpan(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return buffer.AsSpan(written);
-    }
-
-    public long Written => written;
-
-    public (byte[] Buffer, int Length) Detach() => (buffer, written);
-
-    private void Ensure(int sizeHint)
-    {
-        var needed = written + Math.Max(sizeHint, 1);
-        if (needed > buffer.Length)
-        {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, buffer.Length * 2));
-            buffer.AsSpan(0, written).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = larger;
-        }
     }
 }

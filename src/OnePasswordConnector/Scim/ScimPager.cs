@@ -28,7 +28,7 @@ internal sealed partial class ScimPager(
     }
 
     /// <summary>
-    /// Yields each resource once. For Groups, members come lifted out of the page (see <see cref="MemberExtraction"/>).
+    /// Yields each resource once. For Groups, members come lifted out of the page as it is read (see <see cref="ListPageReader"/>).
     /// </summary>
     /// <remarks>
     /// A pass reads the resource type from its first page. It is settled when every page announced the same

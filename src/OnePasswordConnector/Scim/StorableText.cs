@@ -36,18 +36,29 @@ internal static class StorableText
         if (!Utf8.IsValid(page) || page.Contains((byte)0))
         {
             repairs = [];
-            var repaired = RepairBytes(page, repairs);
+            var output = new PooledBufferWriter(page.Length + 64);
+            RepairBytes(page, repairs, output, 0);
             ArrayPool<byte>.Shared.Return(buffer);
-            (buffer, length) = repaired;
+            (buffer, length) = output.Detach();
         }
 
-        return RepairEscapes(buffer.AsSpan(0, length), repairs);
+        var byteRepairs = repairs?.Count ?? 0;
+        RepairEscapes(buffer.AsSpan(0, length), ref repairs, 0, final: true);
+        if (repairs is not null && byteRepairs > 0 && repairs.Count > byteRepairs)
+        {
+            repairs.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+        }
+
+        return repairs;
     }
 
-    /// <summary>Invalid UTF-8 (each maximal invalid subsequence) and raw NUL bytes become U+FFFD.</summary>
-    private static (byte[] Buffer, int Length) RepairBytes(ReadOnlySpan<byte> page, List<TextRepair> repairs)
+    /// <summary>
+    /// Invalid UTF-8 (each maximal invalid subsequence) and raw NUL bytes become U+FFFD; <paramref name="offset"/> is
+    /// where <paramref name="output"/>'s first byte lies in the repaired page.
+    /// </summary>
+    internal static void RepairBytes(ReadOnlySpan<byte> page, List<TextRepair> repairs, PooledBufferWriter output, int offset)
     {
-        var output = new PooledBufferWriter(page.Length + 64);
+        var start = output.Written;
         var position = 0;
         while (position < page.Length)
         {
@@ -67,33 +78,40 @@ internal static class StorableText
             }
             else
             {
-                repairs.Add(new TextRepair((int)output.Written, Hex(page.Slice(position, consumed))));
+                repairs.Add(new TextRepair(offset + (int)(output.Written - start), Hex(page.Slice(position, consumed))));
                 output.Write(ReplacementUtf8);
             }
 
             position += consumed;
         }
-
-        return output.Detach();
     }
 
-    /// <summary><c>\u0000</c> and lone surrogate escapes become <c>\uFFFD</c>, in place: both are six bytes.</summary>
-    private static List<TextRepair>? RepairEscapes(Span<byte> page, List<TextRepair>? repairs)
+    /// <summary>
+    /// <c>\u0000</c> and lone surrogate escapes become <c>\uFFFD</c>, in place: both are six bytes. Unless
+    /// <paramref name="final"/>, an escape that may continue past the end is left alone: returns where it begins (the
+    /// length when none does), the place to resume once more of the page arrived.
+    /// </summary>
+    internal static int RepairEscapes(Span<byte> page, ref List<TextRepair>? repairs, int offset, bool final)
     {
-        var byteRepairs = repairs?.Count ?? 0;
         var position = 0;
         while (true)
         {
             var next = page[position..].IndexOf((byte)'\\');
             if (next < 0)
             {
-                break;
+                return page.Length;
             }
 
             position += next;
+            if (!final && page.Length < position + 12)
+            {
+                // \uD83D\uDE00 is the longest escape whose meaning the bytes after it can change.
+                return position;
+            }
+
             if (position + 1 >= page.Length)
             {
-                break;
+                return page.Length;
             }
 
             if (page[position + 1] != (byte)'u' || !TryHex(page, position + 2, out var unit))
@@ -112,19 +130,12 @@ internal static class StorableText
 
             if (unit == 0 || char.IsSurrogate((char)unit))
             {
-                (repairs ??= []).Add(new TextRepair(position, Encoding.ASCII.GetString(page.Slice(position, 6))));
+                (repairs ??= []).Add(new TextRepair(offset + position, Encoding.ASCII.GetString(page.Slice(position, 6))));
                 ReplacementEscape.CopyTo(page[position..]);
             }
 
             position += 6;
         }
-
-        if (repairs is not null && byteRepairs > 0 && repairs.Count > byteRepairs)
-        {
-            repairs.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
-        }
-
-        return repairs;
     }
 
     private static bool TryHex(ReadOnlySpan<byte> page, int start, out int value)
@@ -143,53 +154,13 @@ internal static class StorableText
     /// </summary>
     public static List<LocatedRepair> Locate(ReadOnlySpan<byte> page, IReadOnlyList<TextRepair> repairs)
     {
-        var located = new List<LocatedRepair>(repairs.Count);
+        var locator = new RepairLocator(repairs);
         var reader = new Utf8JsonReader(page, new JsonReaderOptions { MaxDepth = 64 });
-        var containers = new List<string?>();
-        string? pending = null;
-        var resource = -1;
-        var next = 0;
         try
         {
-            while (next < repairs.Count && reader.Read())
+            while (locator.Pending && reader.Read())
             {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                        if (reader.TokenType == JsonTokenType.StartObject && InResources(containers) && containers.Count == 2)
-                        {
-                            resource++;
-                        }
-
-                        containers.Add(pending);
-                        pending = null;
-                        continue;
-                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                        containers.RemoveAt(containers.Count - 1);
-                        pending = null;
-                        continue;
-                    case JsonTokenType.PropertyName:
-                        pending = reader.GetString();
-                        break;
-                }
-
-                var start = reader.TokenStartIndex;
-                var end = reader.BytesConsumed;
-                while (next < repairs.Count && repairs[next].Offset < end)
-                {
-                    if (repairs[next].Offset >= start)
-                    {
-                        located.Add(new LocatedRepair(InResources(containers) && containers.Count >= 3 ? resource : -1,
-                            Path(containers, pending), repairs[next].Replaced));
-                    }
-
-                    next++;
-                }
-
-                if (reader.TokenType != JsonTokenType.PropertyName)
-                {
-                    pending = null;
-                }
+                locator.Observe(ref reader, 0);
             }
         }
         catch (JsonException)
@@ -197,16 +168,6 @@ internal static class StorableText
             // The page is malformed; parsing it next says so, with the reason.
         }
 
-        return located;
-    }
-
-    private static bool InResources(List<string?> containers) =>
-        containers.Count >= 2 && string.Equals(containers[1], "Resources", StringComparison.OrdinalIgnoreCase);
-
-    private static string Path(List<string?> containers, string? pending)
-    {
-        var skip = InResources(containers) && containers.Count >= 3 ? 3 : 1;
-        var names = containers.Skip(skip).Where(n => n is not null).Append(pending).Where(n => n is not null);
-        return string.Join('.', names);
+        return locator.Located;
     }
 }

@@ -264,6 +264,11 @@ internal sealed partial class SyncStaging(
     /// <summary>A digest of a member list, independent of the order the bridge sends it in.</summary>
     internal static byte[] MembersHash(IReadOnlyList<ScimMember> members)
     {
+        if (members is MemberList read)
+        {
+            return read.Digest;
+        }
+
         // Sorted in place on a copy and hashed through one small buffer: a 100,000-member group must not cost a
         // string per member.
         var ordered = members.ToArray();

@@ -29,6 +29,19 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_big_group_case_stores_every_member_of_its_one_large_group_and_measures_the_peak()
+    {
+        using var log = new StringWriter();
+
+        var result = await BigGroupBenchmark.RunHereAsync(SizeSpec.Parse("1000"), members: 20_000, TestDatabase.AdminConnectionString, pageSize: 100, log);
+
+        output.WriteLine(log.ToString());
+        Assert.Equal(20_000, result.StoredMemberships);
+        Assert.True(result.PeakWorkingSetMb > 0 && result.FullSync > 0 && result.NoChangeResync > 0);
+        Assert.Contains("peak working set during the full sync", BigGroupBenchmark.Table(result), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_capacity_benchmark_measures_bytes_cpu_and_churn_growth_at_size_500()
     {
         using var log = new StringWriter();

@@ -79,7 +79,7 @@ public sealed class MemberExtractionTests
         Assert.Equal(5_000, group.Members!.Count);
     }
 
-    private static (Dictionary<int, List<ScimMember>> Members, string Page) Extract(string page)
+    private static (Dictionary<int, MemberList> Members, string Page) Extract(string page)
     {
         var output = new ArrayBufferWriter<byte>();
         var members = MemberExtraction.Extract(Encoding.UTF8.GetBytes(page), output);

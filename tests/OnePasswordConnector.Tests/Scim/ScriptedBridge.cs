@@ -92,7 +92,7 @@ internal sealed class ScriptedBridge
     private ScimDocument Document(string json, bool extractMembers)
     {
         var body = Encoding.UTF8.GetBytes(json);
-        Dictionary<int, List<ScimMember>>? members = null;
+        Dictionary<int, MemberList>? members = null;
         if (extractMembers)
         {
             ExtractedMembers = true;

@@ -51,4 +51,39 @@ public sealed class MembersHashTests
 
         Assert.Equal(expected, SyncStaging.MembersHash(members));
     }
+
+    // A group read off the wire keeps its ids as UTF-8; its digest must be the one stored groups already carry.
+    [Fact]
+    public void Members_hash_of_ids_kept_as_utf8_is_the_hash_of_the_same_members_as_strings_in_any_script()
+    {
+        string[] ids = ["b", "a", "\uE000", "\uFFFF", "\uD83D\uDE00", "é", "z\uD83D\uDE00", "z\uFFFD", "Z", "ab", "a", "\u00FF", "\u0800", "\uD7FF"];
+        var read = new MemberList();
+        var first = new List<ScimMember>();
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            read.Add(Encoding.UTF8.GetBytes(id), isGroup: i % 3 == 0);
+            if (first.All(m => m.Id != id))
+            {
+                first.Add(new ScimMember(id, i % 3 == 0 ? "Group" : "User"));
+            }
+        }
+
+        read.Seal();
+
+        Assert.Equal(first, read);
+        Assert.Equal(SyncStaging.MembersHash(first), SyncStaging.MembersHash(read));
+    }
+
+    [Fact]
+    public void Utf8_ids_compare_as_their_utf16_strings_compare_ordinally()
+    {
+        string[] ids = ["", "a", "ab", "\u007F", "\u0080", "é", "\u07FF", "\u0800", "\uD7FF", "\uE000", "\uFFFD", "\uFFFF", "\uD800\uDC00", "\uD83D\uDE00", "\uDBFF\uDFFF"];
+        foreach (var a in ids)
+        {
+            foreach (var b in ids)
+            {
+                Assert.Equal(Math.Sign(string.CompareOrdinal(a, b)), Math.Sign(MemberList.CompareIds(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b))));
+            }
+        }
+    }
 }
