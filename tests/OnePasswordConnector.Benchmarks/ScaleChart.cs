@@ -14,7 +14,7 @@ internal static class ScaleChart
     private const double FigureWidth = 480;
     private const double FigureHeight = 380;
     private const double PlotLeft = 72;
-    private const double PlotRight = 20;
+    private const double PlotRight = 40;
     private const double PlotTop = 44;
     private const double PlotBottom = 58;
     private const string SvgNamespace = "http://www.w3.org/2000/svg";
