@@ -25,8 +25,9 @@ internal static class ScaleChart
 
     public static IReadOnlyList<Figure> Figures(IReadOnlyList<ScalePoint> points)
     {
+        // A figure not measured (zero) cannot sit on a log axis: its point is left out, not drawn at the bottom.
         Series Of(string name, string colour, bool isFloor, Func<ScalePoint, double> value) =>
-            new(name, colour, isFloor, [.. points.Select(p => ((double)p.Users, value(p)))]);
+            new(name, colour, isFloor, [.. points.Select(p => ((double)p.Users, value(p))).Where(p => p.Item2 > 0)]);
 
         return
         [
@@ -34,7 +35,7 @@ internal static class ScaleChart
             [
                 Of("full sync", "#1f5fa8", false, p => p.FullSync),
                 Of("no-change re-sync", "#c0392b", false, p => p.NoChangeResync),
-                Of("fetch + write floor", "#555555", true, p => p.FetchFloor + p.WriteFloor),
+                Of("fetch + write floor", "#555555", true, p => p.FetchFloor > 0 && p.WriteFloor > 0 ? p.FetchFloor + p.WriteFloor : 0),
                 Of("write floor", "#8e44ad", true, p => p.WriteFloor),
                 Of("fetch floor", "#27ae60", true, p => p.FetchFloor),
             ]),

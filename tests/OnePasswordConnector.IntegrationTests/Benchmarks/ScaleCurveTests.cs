@@ -101,6 +101,20 @@ public sealed class ScaleCurveTests
     }
 
     [Fact]
+    public void Chart_leaves_out_a_figure_that_was_not_measured_instead_of_drawing_it_at_zero()
+    {
+        ScalePoint[] partial = [Points[0], Points[1], Points[2] with { WriteFloor = 0 }];
+
+        var document = XDocument.Parse(ScaleChart.Svg(partial, ""));
+
+        var writeFloor = document.Descendants(Svg + "g").Single(g => (string?)g.Attribute("data-name") == "write floor");
+        Assert.Equal(2, writeFloor.Elements(Svg + "circle").Count());
+        var sum = document.Descendants(Svg + "g").Single(g => (string?)g.Attribute("data-name") == "fetch + write floor");
+        Assert.Equal(2, sum.Elements(Svg + "circle").Count());
+        Assert.DoesNotContain("Infinity", document.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Log_axis_spans_whole_decades_and_keeps_a_million_and_one_on_the_million_line()
     {
         var axis = LogAxis.Span([10_001, 1_000_001]);
