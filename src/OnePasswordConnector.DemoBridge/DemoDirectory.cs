@@ -182,10 +182,36 @@ public sealed partial class DemoDirectory
                 .OrderBy(g => g.Id, StringComparer.Ordinal).ToList();
             var each = Math.Max(1, (int)(people.Count * fraction / 4));
             var picked = people.OrderBy(_ => random.Next()).Take(each * 3).ToList();
-            foreach (var user in picked.Take(each))
+            var leavers = picked.Take(each).Select(u => u.Id).ToHashSet(StringComparer.Ordinal);
+            var movers = picked.Skip(each * 2).Take(each).ToList();
+
+            // One pass over every group, not one per person: at a million people (an Everyone group of a million,
+            // 5,000,000 memberships) RemoveUser per leaver and a search per mover took minutes.
+            var firstTeam = new Dictionary<string, DemoGroup>(StringComparer.Ordinal);
+            var moverIds = movers.Select(u => u.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var team in teams)
             {
-                RemoveUser(user.Id);
+                foreach (var member in team.MemberIds)
+                {
+                    if (moverIds.Contains(member))
+                    {
+                        firstTeam.TryAdd(member, team);
+                    }
+                }
             }
+
+            var now = TimeProvider.GetUtcNow();
+            foreach (var group in groups.Values.Where(g => g.MemberIds.Any(leavers.Contains)).ToList())
+            {
+                Put(group with { MemberIds = [.. group.MemberIds.Where(id => !leavers.Contains(id))], LastModified = now });
+            }
+
+            foreach (var leaver in leavers)
+            {
+                users.Remove(leaver);
+            }
+
+            snapshot = null;
 
             foreach (var user in picked.Skip(each).Take(each))
             {
@@ -193,9 +219,9 @@ public sealed partial class DemoDirectory
             }
 
             var moves = 0;
-            foreach (var user in picked.Skip(each * 2).Take(each))
+            foreach (var user in movers)
             {
-                var from = teams.FirstOrDefault(g => g.MemberIds.Contains(user.Id));
+                var from = firstTeam.GetValueOrDefault(user.Id);
                 var to = teams.Count > 0 ? teams[random.Next(teams.Count)] : null;
                 if (from is not null && to is not null && to.Id != from.Id)
                 {

@@ -87,7 +87,8 @@ internal sealed class BridgeProcess : IAsyncDisposable
     /// <summary>Changes about <paramref name="percent"/> % of the people on the bridge.</summary>
     public async Task<string> ChurnAsync(double percent, int seed)
     {
-        using var http = new HttpClient();
+        // Changing a million-person team takes the bridge a while on a busy machine; the default 100 s is not the point.
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
         using var request = new HttpRequestMessage(HttpMethod.Post,
             new Uri(Url, $"/_demo/churn?percent={percent.ToString(System.Globalization.CultureInfo.InvariantCulture)}&seed={seed}"));
         request.Headers.Authorization = new("Bearer", Token);

@@ -29,6 +29,8 @@ internal sealed class ConnectorHost(string connectionString, int pageSize, int m
             ["BridgeUrlPolicy:AllowPrivateAddresses"] = "true",
             ["Sync:PageSize"] = pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Sync:MaxConcurrentRequests"] = maxConcurrentRequests.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // 1,000,000 users at 100 a page are 10,001 pages, one more than the default guard against endless paging.
+            ["Sync:MaxPages"] = "100000",
             ["ApiKeys:0:Name"] = "benchmark",
             ["ApiKeys:0:Sha256"] = ApiKeyAuthentication.HashKey(ApiKey),
             ["ApiKeys:0:Tenant"] = "*",
