@@ -45,6 +45,7 @@ internal sealed partial class SyncStaging(
     private readonly Dictionary<string, ScimGroup> unknownMembers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (byte[] Content, byte[]? Members)> previous = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<ScimMember>> fromUsers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string DisplayName, int Members)> counted = new(StringComparer.Ordinal);
     private bool usersCarryGroups;
 
     public async Task StageAsync(
@@ -70,6 +71,10 @@ internal sealed partial class SyncStaging(
             }
 
             result.GroupsEnumerated = true;
+
+            // A group only an unsettled pass listed may be gone: its look-up with the removal checks reads its members.
+            var unsettledGroups = result.Groups.Unsettled.ToHashSet(StringComparer.Ordinal);
+            withoutMembers.RemoveAll(g => unsettledGroups.Contains(g.Id));
 
             // Member lists of groups listed without them, read after the list so that they can be read side by side.
             var lists = await reads.ReadAsync("Groups", withoutMembers.ConvertAll(g => g.Id), notFoundIsAnswer: false,
@@ -162,6 +167,7 @@ internal sealed partial class SyncStaging(
     {
         var counts = result.Counts;
         counts.GroupsSeen++;
+        counted[group.Id] = (group.DisplayName, list?.Count ?? 0);
         if (PrivilegedGroups.Contains(group.DisplayName))
         {
             result.PrivilegedGroups.Add(group.DisplayName);
