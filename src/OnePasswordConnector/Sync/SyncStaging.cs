@@ -73,7 +73,13 @@ internal sealed partial class SyncStaging(
             result.GroupsEnumerated = true;
 
             // A group only an unsettled pass listed may be gone: its look-up with the removal checks reads its members.
+            // Until then the users' own group lists are gathered for it, in case that answer has no members either.
             var unsettledGroups = result.Groups.Unsettled.ToHashSet(StringComparer.Ordinal);
+            foreach (var group in withoutMembers.Where(g => unsettledGroups.Contains(g.Id)))
+            {
+                unknownMembers[group.Id] = group;
+            }
+
             withoutMembers.RemoveAll(g => unsettledGroups.Contains(g.Id));
 
             // Member lists of groups listed without them, read after the list so that they can be read side by side.

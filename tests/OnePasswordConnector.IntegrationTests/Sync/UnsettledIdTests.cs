@@ -190,6 +190,34 @@ public sealed class UnsettledIdTests(SyncApp app) : IClassFixture<SyncApp>
     }
 
     [Fact]
+    public async Task A_group_only_an_unsettled_pass_listed_takes_its_members_from_the_users_when_its_look_up_has_none()
+    {
+        using var bridge = Directory();
+        bridge.MembersOnlyOnUsers = true;
+        var id = await app.RegisterAsync(bridge.Fake);
+        DeleteDuringFirstPass(bridge, "Groups", "G1");
+        var groupsEdit = bridge.BeforePage!;
+        var back = false;
+        bridge.BeforePage = (b, type, start) =>
+        {
+            groupsEdit(b, type, start);
+            if (type == "Users" && !back)
+            {
+                // Back before the users are read, so their own group lists are all that says who is in it.
+                back = true;
+                b.PutGroup("G1", "Engineering", "U2", "U3");
+            }
+        };
+
+        var run = await app.SyncAsync(id);
+
+        AssertSucceededComplete(run);
+        Assert.Equal(1, Record(run, "groups").GetProperty("unsettledKept").GetInt32());
+        Assert.Contains("G1>U2", await app.CurrentMembershipsAsync(id));
+        Assert.Equal(bridge.MembershipRows(), await app.CurrentMembershipsAsync(id));
+    }
+
+    [Fact]
     public async Task A_stored_group_only_an_unsettled_pass_returned_is_removed_with_its_memberships_after_404()
     {
         using var bridge = Directory();
