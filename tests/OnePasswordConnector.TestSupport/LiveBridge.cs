@@ -27,8 +27,8 @@ public sealed class LiveBridge : IDisposable
         Fake = new FakeBridge();
         Fake.ServeServiceProviderConfig();
         Fake.ServeHealth();
-        Fake.Authorized("/scim/Users").RespondWith(Response.Create().WithCallback(request => Page("Users", request)));
-        Fake.Authorized("/scim/Groups").RespondWith(Response.Create().WithCallback(request => Page("Groups", request)));
+        Fake.Authorized("/scim/Users").RespondWith(Response.Create().WithCallback(request => PageAsync("Users", request)));
+        Fake.Authorized("/scim/Groups").RespondWith(Response.Create().WithCallback(request => PageAsync("Groups", request)));
         foreach (var resource in new[] { "Users", "Groups" })
         {
             Fake.Server.Given(Request.Create().WithPath(new WildcardMatcher($"/scim/{resource}/*")).UsingGet()
@@ -45,6 +45,12 @@ public sealed class LiveBridge : IDisposable
     /// <summary>Called before a list page is answered, with the resource type and the page's startIndex.</summary>
     public Action<LiveBridge, string, int>? BeforePage { get; set; }
 
+    /// <summary>
+    /// When set, a list page waits for the task it returns (resource type, startIndex) before the directory is read
+    /// for it, outside the directory's lock: a test holds one list back while the other is read.
+    /// </summary>
+    public Func<string, int, Task>? HoldPage { get; set; }
+
     /// <summary>When set, each single-resource read waits for one release of it: a test holds lookups in flight.</summary>
     public SemaphoreSlim? LookupGate { get; set; }
 
@@ -54,6 +60,11 @@ public sealed class LiveBridge : IDisposable
 
     /// <summary>List pages leave the groups' members out; <c>GET /Groups/{id}</c> still has them.</summary>
     public bool ListGroupsWithoutMembers { get; set; }
+
+    /// <summary>
+    /// Groups, listed or read by id, carry no members; each user carries its groups instead (<c>groups</c>, RFC 7643 §4.1.2).
+    /// </summary>
+    public bool MembersOnlyOnUsers { get; set; }
 
     /// <summary>What a single read of a user or group answers instead of the resource, when it returns a status.</summary>
     public Func<string, string, int?>? LookupStatus { get; set; }
@@ -139,8 +150,30 @@ public sealed class LiveBridge : IDisposable
         }
     }
 
+    /// <summary>A copy of the user as served: with its groups when only users carry the memberships.</summary>
+    private JsonObject User(string id, JsonObject user)
+    {
+        var served = user.DeepClone().AsObject();
+        if (MembersOnlyOnUsers)
+        {
+            served["groups"] = new JsonArray([.. groups.Where(g => g.Value.Members.Contains(id)).Select(g => (JsonNode)new JsonObject { ["value"] = g.Key })]);
+        }
+
+        return served;
+    }
+
     private static JsonObject Group(string id, (string Name, List<string> Members) group) =>
         ScimPayload.Group(id, group.Name, [.. group.Members]);
+
+    private async Task<IResponseMessage> PageAsync(string resource, IRequestMessage request)
+    {
+        if (HoldPage is { } hold)
+        {
+            await hold(resource, Query(request, "startIndex") ?? 1).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        return Page(resource, request);
+    }
 
     private ResponseMessage Page(string resource, IRequestMessage request)
     {
@@ -149,8 +182,8 @@ public sealed class LiveBridge : IDisposable
         lock (gate)
         {
             BeforePage?.Invoke(this, resource, start);
-            List<JsonObject> all = resource == "Users" ? [.. users.Values] : [.. groups.Select(g => Group(g.Key, g.Value))];
-            if (resource == "Groups" && ListGroupsWithoutMembers)
+            List<JsonObject> all = resource == "Users" ? [.. users.Select(u => User(u.Key, u.Value))] : [.. groups.Select(g => Group(g.Key, g.Value))];
+            if (resource == "Groups" && (ListGroupsWithoutMembers || MembersOnlyOnUsers))
             {
                 all.ForEach(g => g.Remove("members"));
             }
@@ -184,12 +217,18 @@ public sealed class LiveBridge : IDisposable
             {
                 if (resource == "Users" && users.TryGetValue(id, out var user))
                 {
-                    return Answer(200, user);
+                    return Answer(200, User(id, user));
                 }
 
                 if (resource == "Groups" && groups.TryGetValue(id, out var group))
                 {
-                    return Answer(200, Group(id, group));
+                    var answer = Group(id, group);
+                    if (MembersOnlyOnUsers)
+                    {
+                        answer.Remove("members");
+                    }
+
+                    return Answer(200, answer);
                 }
 
                 return Answer(404, ScimPayload.Error(404, "Resource not found"));

@@ -33,4 +33,16 @@ internal sealed class EnumerationRecord
 
     /// <summary>Stored resources the enumeration did not return but the bridge still has: kept, not recorded as removed.</summary>
     public int RemovalsRefuted { get; set; }
+
+    /// <summary>
+    /// Ids that only an unsettled pass yielded and the settled pass did not see, in ordinal order: deleted during the
+    /// read, so not part of the population until the bridge answers for them by id. Only their outcome is in the record.
+    /// </summary>
+    public IReadOnlyList<string> Unsettled { get; set; } = [];
+
+    /// <summary>Of <see cref="Unsettled"/>, those the bridge answered 404 for: left out of the population.</summary>
+    public int UnsettledGone { get; set; }
+
+    /// <summary>Of <see cref="Unsettled"/>, those the bridge still has: stored, refreshed from that answer.</summary>
+    public int UnsettledKept { get; set; }
 }

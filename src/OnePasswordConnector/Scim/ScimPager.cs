@@ -37,8 +37,10 @@ internal sealed partial class ScimPager(
     /// move (the count changed, a page came back empty or only with ids already read, too few or too many ids) stops,
     /// and the next pass starts again from the first page, up to <c>restarts</c> times. Ids yielded by an
     /// earlier pass are not yielded again, so the result is the union of the passes: a resource deleted during the
-    /// enumeration may be in it, one that existed throughout is never missing from a settled pass. When even the last
-    /// pass was unsettled the enumeration fails: the directory changes faster than it can be read.
+    /// enumeration may be in it, one that existed throughout is never missing from a settled pass. The ids yielded
+    /// only by unsettled passes, not seen by the settled one, end in <see cref="EnumerationRecord.Unsettled"/>: they
+    /// may be gone, so the caller must not take them as present unasked. When even the last pass was unsettled the
+    /// enumeration fails: the directory changes faster than it can be read.
     /// </remarks>
     public async IAsyncEnumerable<ScimListItem> EnumerateAsync(
         BridgeEndpoint bridge, string resourceType, IEnumerationProgress progress, EnumerationRecord record,
@@ -62,6 +64,8 @@ internal sealed partial class ScimPager(
 
             if (pass.Unsettled is null)
             {
+                // What only an unsettled pass returned may have been deleted since: the caller asks for it by id.
+                record.Unsettled = [.. seen.Where(s => s.Value != number).Select(s => s.Key).Order(StringComparer.Ordinal)];
                 yield break;
             }
 

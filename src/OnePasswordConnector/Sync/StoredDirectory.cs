@@ -9,9 +9,12 @@ internal sealed class StoredDirectory
 
     public Dictionary<string, (byte[] Content, byte[]? Members)> Groups { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The connection whose directory this is; null for a baseline, which has none stored.</summary>
+    public Guid? ConnectionId { get; private init; }
+
     public static async Task<StoredDirectory> LoadAsync(NpgsqlConnection session, Guid connectionId, CancellationToken cancellationToken)
     {
-        var stored = new StoredDirectory();
+        var stored = new StoredDirectory { ConnectionId = connectionId };
         await using (var users = new NpgsqlCommand(
             "SELECT scim_id, content_hash FROM directory_users WHERE connection_id = @c AND removed_at IS NULL", session))
         {
@@ -35,5 +38,31 @@ internal sealed class StoredDirectory
         }
 
         return stored;
+    }
+
+    /// <summary>
+    /// Puts back the stored users among <paramref name="ids"/>, which the sync took out of <see cref="Users"/> as it
+    /// staged them; returns how many were stored.
+    /// </summary>
+    public async Task<int> RestoreUsersAsync(NpgsqlConnection session, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        if (ConnectionId is not { } connectionId || ids.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var users = new NpgsqlCommand(
+            "SELECT scim_id, content_hash FROM directory_users WHERE connection_id = @c AND removed_at IS NULL AND scim_id = ANY(@ids)", session);
+        users.Parameters.AddWithValue("c", connectionId);
+        users.Parameters.AddWithValue("ids", ids.ToArray());
+        await using var reader = await users.ExecuteReaderAsync(cancellationToken);
+        var restored = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            Users[reader.GetString(0)] = reader.GetFieldValue<byte[]>(1);
+            restored++;
+        }
+
+        return restored;
     }
 }

@@ -34,6 +34,8 @@ public sealed record SyncCompleteness(
 /// <param name="MemberListsRead">Groups only: member lists read through GET /Groups/{id}.</param>
 /// <param name="RemovalsConfirmed">Stored resources the enumeration did not return and the bridge answered 404 for.</param>
 /// <param name="RemovalsRefuted">Stored resources the enumeration did not return but the bridge still had: kept.</param>
+/// <param name="UnsettledGone">Ids only a pass that saw the directory move returned, for which the bridge answered 404: not stored.</param>
+/// <param name="UnsettledKept">Ids only a pass that saw the directory move returned, which the bridge still had: stored from that answer.</param>
 public sealed record EnumerationEvidence(
     string Paging,
     string? RequestParameters,
@@ -48,7 +50,9 @@ public sealed record EnumerationEvidence(
     int Restarts,
     int MemberListsRead,
     int RemovalsConfirmed,
-    int RemovalsRefuted);
+    int RemovalsRefuted,
+    int UnsettledGone,
+    int UnsettledKept);
 
 /// <summary>The bridge as the run found it.</summary>
 /// <param name="Health">The state of each report in the bridge's /health answer (a 1Password bridge extra).</param>
@@ -84,10 +88,10 @@ internal static class CompletenessRecord
                 : $"{staged.MemberListsUnknown} groups' member lists could not be read; their stored members were kept."),
             Enumerated("users_enumerated", "Users", staged.UsersEnumerated, staged.Users),
             new("removals_confirmed", staged.RemovalsChecked, !staged.RemovalsChecked ? "Not reached: the enumeration did not finish."
-                : baseline ? "The first sync: nothing was stored, so nothing could be removed."
+                : (baseline ? "The first sync: nothing was stored, so nothing could be removed."
                 : $"Every stored user and group the enumeration did not return was looked up: {staged.Users.RemovalsConfirmed} users and "
                   + $"{staged.Groups.RemovalsConfirmed} groups answered 404; {staged.Users.RemovalsRefuted} users and "
-                  + $"{staged.Groups.RemovalsRefuted} groups still exist and were kept."),
+                  + $"{staged.Groups.RemovalsRefuted} groups still exist and were kept.") + Unsettled(staged)),
             new("merged", digest is not null, digest is not null
                 ? "The directory was merged in one transaction and its population digest computed from the stored rows."
                 : $"Nothing was merged: {failure}"),
@@ -101,6 +105,12 @@ internal static class CompletenessRecord
 
     public static SyncCompleteness? FromJson(string? json) => json is null ? null : JsonSerializer.Deserialize<SyncCompleteness>(json, Json);
 
+    private static string Unsettled(StageResult staged) =>
+        staged.Users.UnsettledGone + staged.Users.UnsettledKept + staged.Groups.UnsettledGone + staged.Groups.UnsettledKept == 0 ? ""
+        : $" Of the ids only a pass that saw the directory move returned, {staged.Users.UnsettledGone} users and {staged.Groups.UnsettledGone} "
+          + $"groups answered 404 and are not stored; {staged.Users.UnsettledKept} users and {staged.Groups.UnsettledKept} groups still "
+          + "exist and were stored from that answer.";
+
     private static CompletenessCheck Enumerated(string name, string resourceType, bool finished, EnumerationRecord record) =>
         new(name, finished, finished
             ? $"GET /{resourceType} was read to its end: {record.DistinctIds} distinct ids in {record.PagesRequested} pages; totalResults "
@@ -109,7 +119,8 @@ internal static class CompletenessRecord
 
     private static EnumerationEvidence Evidence(EnumerationRecord r) => new(
         r.Paging, r.RequestParameters, r.TotalResultsFirst, r.TotalResultsLast, r.DistinctIds, r.PagesRequested, r.PageSizeAsked,
-        r.PageSizeHonoured, r.DuplicatesDropped, r.PagesReread, r.Restarts, r.MemberListsRead, r.RemovalsConfirmed, r.RemovalsRefuted);
+        r.PageSizeHonoured, r.DuplicatesDropped, r.PagesReread, r.Restarts, r.MemberListsRead, r.RemovalsConfirmed, r.RemovalsRefuted,
+        r.UnsettledGone, r.UnsettledKept);
 
     private static HealthReportState[] HealthStates(string? health)
     {

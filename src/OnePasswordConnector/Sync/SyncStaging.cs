@@ -45,10 +45,8 @@ internal sealed partial class SyncStaging(
     private readonly Dictionary<string, ScimGroup> unknownMembers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (byte[] Content, byte[]? Members)> previous = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<ScimMember>> fromUsers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string DisplayName, int Members)> counted = new(StringComparer.Ordinal);
     private bool usersCarryGroups;
-
-    /// <summary>Users read ahead of the staging: about sixteen pages of 100, a few megabytes.</summary>
-    private const int UsersReadAhead = 1_600;
 
     public async Task StageAsync(
         NpgsqlConnection session, StoredDirectory stored, StageTarget target, StageResult result, CancellationToken cancellationToken)
@@ -151,6 +149,16 @@ internal sealed partial class SyncStaging(
 
             result.GroupsEnumerated = true;
 
+            // A group only an unsettled pass listed may be gone: its look-up with the removal checks reads its members.
+            // Until then the users' own group lists are gathered for it, in case that answer has no members either.
+            var unsettledGroups = result.Groups.Unsettled.ToHashSet(StringComparer.Ordinal);
+            foreach (var group in withoutMembers.Where(g => unsettledGroups.Contains(g.Id)))
+            {
+                unknownMembers[group.Id] = group;
+            }
+
+            withoutMembers.RemoveAll(g => unsettledGroups.Contains(g.Id));
+
             // Member lists of groups listed without them, read after the list so that they can be read side by side.
             var lists = await reads.ReadAsync("Groups", withoutMembers.ConvertAll(g => g.Id), notFoundIsAnswer: false,
                 root => ScimGroup.Parse(root), cancellationToken);
@@ -183,29 +191,13 @@ internal sealed partial class SyncStaging(
         }
     }
 
-    /// <summary>Lists and parses every user into <paramref name="users"/>, and ends the channel however the listing ends.</summary>
-    private async Task ReadUsersAsync(ChannelWriter<ListedUser> users, EnumerationRecord record, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var item in pager.EnumerateAsync(bridge, "Users", progress, record, cancellationToken))
-            {
-                var user = ScimUser.Parse(item.Resource);
-                await users.WriteAsync(new ListedUser(user, ScimJson.Property(item.Resource, "groups") is not null, item.Repairs), cancellationToken);
-            }
-        }
-        finally
-        {
-            users.TryComplete();
-        }
-    }
-
     private async Task StageGroupAsync(
         NpgsqlBinaryImporter members, StageTarget target, StoredDirectory stored, ScimGroup group, IReadOnlyList<ScimMember>? list,
         StageResult result, CancellationToken cancellationToken)
     {
         var counts = result.Counts;
         counts.GroupsSeen++;
+        counted[group.Id] = (group.DisplayName, list?.Count ?? 0);
         if (PrivilegedGroups.Contains(group.DisplayName))
         {
             result.PrivilegedGroups.Add(group.DisplayName);
@@ -293,6 +285,3 @@ internal sealed partial class SyncStaging(
         return hash.GetHashAndReset();
     }
 }
-
-/// <summary>A user as listed: parsed, whether the bridge sent its group list, and the text replaced in it.</summary>
-internal sealed record ListedUser(ScimUser User, bool CarriesGroups, IReadOnlyList<LocatedRepair>? Repairs);

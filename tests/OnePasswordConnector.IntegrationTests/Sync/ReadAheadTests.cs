@@ -1,4 +1,5 @@
 using OnePasswordConnector.TestSupport;
+using WireMock.ResponseBuilders;
 
 namespace OnePasswordConnector.IntegrationTests.Sync;
 
@@ -14,22 +15,22 @@ public sealed class ReadAheadTests(SyncApp app) : IClassFixture<SyncApp>
             bridge.PutUser($"U{i}", $"user{i}@example.org", "User", $"{i}");
         }
 
-        bridge.PutGroup("G1", "Engineering", "U1", "U2");
         using var lastUsersPageAsked = new ManualResetEventSlim();
-        var usersListedMeanwhile = false;
         bridge.BeforePage = (_, resource, startIndex) =>
         {
             if (resource == "Users" && startIndex == 5)
             {
                 lastUsersPageAsked.Set();
             }
-            else if (resource == "Groups")
-            {
-                // The groups page is held until every users page was asked for, or 10 s: a run that lists users only
-                // after its groups would never ask.
-                usersListedMeanwhile = lastUsersPageAsked.Wait(TimeSpan.FromSeconds(10));
-            }
         };
+        var usersListedMeanwhile = false;
+        // The groups page is held until every users page was asked for, or 10 s: a run that lists users only after
+        // its groups would never ask.
+        bridge.Fake.Authorized("/scim/Groups", priority: 10).RespondWith(Response.Create().WithCallback(_ =>
+        {
+            usersListedMeanwhile = lastUsersPageAsked.Wait(TimeSpan.FromSeconds(10));
+            return FakeBridge.JsonMessage(ScimPayload.ListResponse([ScimPayload.Group("G1", "Engineering", "U1", "U2")], 1, 1));
+        }));
         var id = await app.RegisterAsync(bridge.Fake);
 
         var run = await app.SyncAsync(id);

@@ -176,4 +176,57 @@ public sealed class ScimPagerConvergenceTests
         Assert.Equal(["U01", "U02", "U04", "U05", "U09"], ids);
         Assert.Equal(0, record.Restarts);
     }
+
+    [Fact]
+    public async Task The_record_lists_exactly_the_ids_that_only_unsettled_passes_returned()
+    {
+        // Pass 1 reads U01 and U02, then U02 goes; pass 2 reads U01 and U03, then U01 goes; pass 3 settles on U03-U06.
+        var directory = new LiveDirectory(PagerRun.Ids(1, 6));
+        directory.EditsBeforeCall[2] = d => d.Remove("U02");
+        directory.EditsBeforeCall[4] = d => d.Remove("U01");
+        var bridge = ScriptedBridge.Answering(directory.Answer);
+
+        var (ids, record, failure) = await PagerRun.RunAsync(new ScimPager(bridge.ReadAsync, pageSize: 2, maxPages: 10, restarts: 3));
+
+        Assert.Null(failure);
+        Assert.Equal(2, record.Restarts);
+        Assert.Equal(PagerRun.Ids(1, 6), ids.Order(StringComparer.Ordinal));
+        Assert.Equal(["U01", "U02"], record.Unsettled);
+    }
+
+    [Fact]
+    public async Task An_id_the_settled_pass_saw_again_is_not_reported_as_unsettled()
+    {
+        // U01 goes while pass 1 reads and comes back before pass 2: the settled pass vouches for it.
+        var directory = new LiveDirectory(PagerRun.Ids(1, 5));
+        directory.EditsBeforeCall[2] = d => d.Remove("U01");
+        directory.EditsBeforeCall[3] = d => d.Add("U01");
+        var bridge = ScriptedBridge.Answering(directory.Answer);
+
+        var (ids, record, failure) = await PagerRun.RunAsync(new ScimPager(bridge.ReadAsync, pageSize: 2, maxPages: 10, restarts: 3));
+
+        Assert.Null(failure);
+        Assert.Equal(1, record.Restarts);
+        Assert.Equal(PagerRun.Ids(1, 5), ids);
+        Assert.Empty(record.Unsettled);
+    }
+
+    [Fact]
+    public async Task A_deletion_only_the_first_pass_saw_is_reported_by_cursor_paging_too()
+    {
+        // The first cursor pass reads U1 and U2, then its next page repeats U1: it restarts, and U1 is gone by then.
+        var bridge = ScriptedBridge.Answering(ask => ask.Call switch
+        {
+            1 => $$"""{"totalResults":3,"nextCursor":"a","Resources":[{{string.Join(",", ScimPagerTests.Users(1, 2))}}]}""",
+            2 => $$"""{"totalResults":3,"Resources":[{{string.Join(",", ScimPagerTests.Users(1, 1))}}]}""",
+            _ => $$"""{"totalResults":2,"Resources":[{{string.Join(",", ScimPagerTests.Users(2, 3))}}]}""",
+        });
+
+        var (ids, record, failure) = await PagerRun.RunAsync(new ScimPager(bridge.ReadAsync, pageSize: 2, maxPages: 10, restarts: 3, paging: ScimPaging.Cursor));
+
+        Assert.Null(failure);
+        Assert.Equal(1, record.Restarts);
+        Assert.Equal(["U1", "U2", "U3"], ids);
+        Assert.Equal(["U1"], record.Unsettled);
+    }
 }
