@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
+using NpgsqlTypes;
+using OnePasswordConnector.AccessReview;
 
 namespace OnePasswordConnector.Benchmarks;
 
@@ -49,6 +51,8 @@ internal static class QueryBenchmarks
         result.SearchP50Ms = Percentile(searches, 0.50);
         result.SearchP95Ms = Percentile(searches, 0.95);
         result.Queries[$"users search q (first page), {Searches.Length} terms: median / p95"] = $"{result.SearchP50Ms:F1} / {result.SearchP95Ms:F1} ms";
+        await LogPlanAsync(connectionString, connectionId, "q=zoë", AccessReviewSql.UsersMatching, "%zoë%", log, result.Size.Name);
+        await LogPlanAsync(connectionString, connectionId, "CSV sheet", AccessReviewSql.AccessReviewSheetDirect, null, log, result.Size.Name);
 
         var members = await WalkAsync(api, $"{connection}/groups/{largest.Id}/members?limit=100", Pages);
         result.Queries[$"one page (100) of the largest group's members ({largest.Members:N0}): median / p95"] =
@@ -131,6 +135,49 @@ internal static class QueryBenchmarks
 
         log?.WriteLine($"{found} of {count} searches found someone");
         return timings;
+    }
+
+    /// <summary>
+    /// Logs the scans, parallelism and JIT of the plan PostgreSQL picks for one of the service's queries on this data,
+    /// as the service sends it (JIT off, shaped for a snapshot without nesting or sign-ins).
+    /// </summary>
+    private static async Task LogPlanAsync(string connectionString, Guid connectionId, string name, string query, string? q, TextWriter log, string size)
+    {
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        await using (var jit = new NpgsqlCommand(AccessReviewSql.NoJit, db))
+        {
+            await jit.ExecuteScalarAsync();
+        }
+
+        var sql = "EXPLAIN " + AccessReviewSql.Snapshot(asOf: false) + AccessReviewSql.For(query, new SnapshotShape(false, false));
+        await using var command = new NpgsqlCommand(sql, db);
+        foreach (var (parameter, type, value) in new (string, NpgsqlDbType, object?)[]
+        {
+            ("c", NpgsqlDbType.Uuid, connectionId), ("t", NpgsqlDbType.TimestampTz, null), ("v", NpgsqlDbType.TimestampTz, null),
+            ("synced", NpgsqlDbType.TimestampTz, DateTimeOffset.UtcNow), ("removed", NpgsqlDbType.Boolean, false),
+            ("now", NpgsqlDbType.TimestampTz, DateTimeOffset.UtcNow), ("sort_by_name", NpgsqlDbType.Boolean, false),
+            ("status", NpgsqlDbType.Text, null), ("group", NpgsqlDbType.Text, null), ("q", NpgsqlDbType.Text, q),
+            ("dormant_days", NpgsqlDbType.Integer, null), ("after_key", NpgsqlDbType.Text, null), ("after_id", NpgsqlDbType.Text, null),
+            ("limit", NpgsqlDbType.Integer, 101),
+        })
+        {
+            command.Parameters.Add(new NpgsqlParameter(parameter, type) { Value = value ?? DBNull.Value });
+        }
+
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var line = reader.GetString(0);
+            if ((line.Contains("Scan on directory_users", StringComparison.Ordinal) || line.Contains("Gather", StringComparison.Ordinal)
+                || line.Contains("ix_directory_users_search", StringComparison.Ordinal)) && !line.Contains("Cond", StringComparison.Ordinal))
+            {
+                lines.Add(line.Trim().TrimStart('-', '>', ' '));
+            }
+        }
+
+        log.WriteLine($"[{size}] plan of {name}: {string.Join("; ", lines.Distinct())}");
     }
 
     private static async Task<long> BackgroundAsync(string connectionString)
