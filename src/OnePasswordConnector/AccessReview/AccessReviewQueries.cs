@@ -48,7 +48,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimePro
     public async Task<PageResponse<UserResponse>> UsersAsync(
         Scope scope, UserFilter filter, string[]? after, int take, CancellationToken cancellationToken, SnapshotShape? shape = null)
     {
-        var (connection, snapshot) = await OpenShapedAsync(scope, cancellationToken);
+        var (connection, snapshot) = await OpenShapedAsync(scope, cancellationToken, search: filter.Pattern is not null);
         await using var _ = connection;
         await using var command = SnapshotCommand(connection, filter.Pattern is null ? AccessReviewSql.Users : AccessReviewSql.UsersMatching,
             scope, filter.IncludeRemoved, shape ?? snapshot);
@@ -203,12 +203,13 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimePro
     }
 
     /// <summary>A connection as <see cref="OpenAsync"/> gives it, and the shape of the scope's snapshot, in one round trip.</summary>
-    private async Task<(NpgsqlConnection Connection, SnapshotShape Shape)> OpenShapedAsync(Scope scope, CancellationToken cancellationToken)
+    private async Task<(NpgsqlConnection Connection, SnapshotShape Shape)> OpenShapedAsync(Scope scope, CancellationToken cancellationToken,
+        bool search = false)
     {
         var connection = await data.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var command = SnapshotCommand(connection, AccessReviewSql.Shape, scope);
+            await using var command = SnapshotCommand(connection, search ? AccessReviewSql.SearchShape : AccessReviewSql.Shape, scope);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             var columns = new NamedColumns(reader);

@@ -89,7 +89,7 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
     }
 
     [Fact]
-    public async Task Read_side_connections_run_without_jit_and_go_back_to_the_pool_with_the_servers_setting()
+    public async Task Read_side_connections_run_without_jit_and_go_back_to_the_pool_with_the_servers_settings()
     {
         var data = app.Services.GetRequiredService<NpgsqlDataSource>();
         await using (var admin = await data.OpenConnectionAsync())
@@ -105,8 +105,32 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
             Assert.Equal("off", await JitAsync(read));
         }
 
-        await using var next = await data.OpenConnectionAsync();
-        Assert.Equal("on", await JitAsync(next));
+        await using (var next = await data.OpenConnectionAsync())
+        {
+            Assert.Equal("on", await JitAsync(next));
+        }
+
+        // A search also turns sequential scans off for its session; whichever pooled connection served it comes back
+        // with the server's settings.
+        using var bridge = Bridge(People, []);
+        var id = await app.RegisterAsync(bridge);
+        Assert.Equal("succeeded", (await app.SyncAsync(id)).GetProperty("status").GetString());
+        data.Clear();
+        using var client = app.ClientWithKey(ConnectorApp.AdminKey);
+        Assert.Single((await GetJsonAsync(client, $"/api/v1/tenants/acme/connections/{id}/users?q=lovelace")).GetProperty("items").EnumerateArray());
+        var pooled = new List<NpgsqlConnection>();
+        for (var i = 0; i < 4; i++)
+        {
+            pooled.Add(await data.OpenConnectionAsync());
+        }
+
+        foreach (var connection in pooled)
+        {
+            Assert.Equal("on", await JitAsync(connection));
+            await using var show = new NpgsqlCommand("SHOW enable_seqscan", connection);
+            Assert.Equal("on", (string?)await show.ExecuteScalarAsync());
+            await connection.DisposeAsync();
+        }
     }
 
     private static string Encoding(byte[] bytes) => System.Text.Encoding.UTF8.GetString(bytes);
