@@ -91,7 +91,7 @@ internal static class BenchmarkProgram
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ratio_full_sync_vs_floor={large.RatioFullSyncVsFloor:F2} ratio_resync_vs_fetch={large.RatioResyncVsFetch:F2} peak_mb_L={large.PeakWorkingSetMb:F0} peak_mb_S={small.PeakWorkingSetMb:F0}{LatencyRatio(latency)}{BigGroupPeak(big)}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"users_page_p95_ms_L={large.UsersPageP95Ms:F1} csv_seconds_L={large.CsvSeconds:F2} csv_rows_L={large.CsvRows} evidence_seconds_L={large.EvidenceSeconds:F2}"));
+            $"users_page_p95_ms_L={large.UsersPageP95Ms:F1} csv_seconds_L={large.CsvSeconds:F2} csv_rows_L={large.CsvRows} evidence_seconds_L={large.EvidenceSeconds:F2} q_p95_ms_L={large.SearchP95Ms:F1}"));
         var scale = results.Select(ScalePoint.From).ToList();
         if (ScaleCurve.SummaryLine(scale) is { } scaleLine)
         {

@@ -43,9 +43,10 @@ internal sealed class AccessReviewCsv(Func<CancellationToken, IAsyncEnumerable<A
         await using var writer = new StreamWriter(httpContext.Response.Body, new UTF8Encoding(false), 64 * 1024);
         await using var csv = Writer(writer, formulaEscape);
         await WriteHeaderAsync(csv);
+        var instants = new SheetInstants();
         for (; more; more = await rows.MoveNextAsync())
         {
-            await WriteRowAsync(csv, rows.Current);
+            await WriteRowAsync(csv, rows.Current, instants);
         }
     }
 
@@ -68,21 +69,27 @@ internal sealed class AccessReviewCsv(Func<CancellationToken, IAsyncEnumerable<A
         await csv.NextRecordAsync();
     }
 
-    public static async Task WriteRowAsync(CsvWriter csv, AccessReviewRow row)
+    public static Task WriteRowAsync(CsvWriter csv, AccessReviewRow row) => WriteRowAsync(csv, row, new SheetInstants());
+
+    /// <summary>
+    /// One sheet line. A user's lines repeat their first-seen instant, and a sync stamps every membership it adds with
+    /// its own start, so <paramref name="instants"/> formats each distinct instant once instead of once per line.
+    /// </summary>
+    public static async Task WriteRowAsync(CsvWriter csv, AccessReviewRow row, SheetInstants instants)
     {
         csv.WriteField(row.UserId);
         csv.WriteField(row.UserName);
         csv.WriteField(row.DisplayName);
         csv.WriteField(row.PrimaryEmail);
-        csv.WriteField(string.Join(';', row.Emails));
+        csv.WriteField(row.Emails.Length == 1 ? row.Emails[0] : string.Join(';', row.Emails));
         csv.WriteField(row.Status);
         csv.WriteField(row.Active ? "true" : "false");
-        csv.WriteField(Instant(row.FirstSeenAt));
+        csv.WriteField(instants.FirstSeen.Text(row.FirstSeenAt));
         csv.WriteField(row.GroupId);
         csv.WriteField(row.GroupName);
-        csv.WriteField(row.MemberSince is { } since ? Instant(since) : null);
-        csv.WriteField(string.Join(';', row.Via.Select(g => g.Id)));
-        csv.WriteField(string.Join(';', row.Via.Select(g => g.DisplayName)));
+        csv.WriteField(row.MemberSince is { } since ? instants.MemberSince.Text(since) : null);
+        csv.WriteField(row.Via.Count == 0 ? "" : string.Join(';', row.Via.Select(g => g.Id)));
+        csv.WriteField(row.Via.Count == 0 ? "" : string.Join(';', row.Via.Select(g => g.DisplayName)));
         // Empty sign-in cells: the connection collects no sign-ins (or did not yet at asOf), not "never signed in".
         var signIns = row.SignIns;
         csv.WriteField(signIns?.LastSignInAt is { } lastSignIn ? Instant(lastSignIn) : null);
@@ -94,5 +101,29 @@ internal sealed class AccessReviewCsv(Func<CancellationToken, IAsyncEnumerable<A
         await csv.NextRecordAsync();
     }
 
-    private static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    internal static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+}
+
+/// <summary>The instant columns of a sheet being written, each remembering its last instant and how it was written.</summary>
+internal sealed class SheetInstants
+{
+    public LastInstant FirstSeen { get; } = new();
+
+    public LastInstant MemberSince { get; } = new();
+
+    internal sealed class LastInstant
+    {
+        private DateTimeOffset last;
+        private string? text;
+
+        public string Text(DateTimeOffset value)
+        {
+            if (text is null || value != last || value.Offset != last.Offset)
+            {
+                (last, text) = (value, AccessReviewCsv.Instant(value));
+            }
+
+            return text;
+        }
+    }
 }

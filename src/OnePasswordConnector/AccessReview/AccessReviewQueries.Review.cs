@@ -12,8 +12,9 @@ internal sealed partial class AccessReviewQueries
 
     public async Task<PageResponse<AccessReviewRow>> ReviewPageAsync(Scope scope, string[]? after, int take, CancellationToken cancellationToken)
     {
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using var command = SnapshotCommand(connection, AccessReviewSql.AccessReview, scope);
+        var (connection, shape) = await OpenShapedAsync(scope, cancellationToken);
+        await using var _ = connection;
+        await using var command = SnapshotCommand(connection, AccessReviewSql.AccessReview, scope, shape: shape);
         command.Add("after_key", NpgsqlDbType.Text, after?[0]);
         command.Add("after_id", NpgsqlDbType.Text, after?[1]);
         command.Add("after_group", NpgsqlDbType.Text, after?[2]);
@@ -24,19 +25,18 @@ internal sealed partial class AccessReviewQueries
 
     /// <summary>
     /// The whole review sheet in the order of its pages, read as the database returns it. A snapshot without nesting
-    /// takes the direct-only query, which PostgreSQL may run in parallel.
+    /// takes the direct-only query, and one without sign-ins leaves their lookup out: PostgreSQL may then run it in
+    /// parallel.
     /// </summary>
-    public async IAsyncEnumerable<AccessReviewRow> SheetAsync(Scope scope, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="shape">The query's shape; default: the snapshot's own (tests compare it with <see cref="SnapshotShape.Full"/>).</param>
+    public async IAsyncEnumerable<AccessReviewRow> SheetAsync(Scope scope, [EnumeratorCancellation] CancellationToken cancellationToken,
+        SnapshotShape? shape = null)
     {
-        bool nesting;
-        await using (var connection = await data.OpenConnectionAsync(cancellationToken))
-        await using (var command = SnapshotCommand(connection, AccessReviewSql.HasNesting, scope))
-        {
-            nesting = await command.ExecuteScalarAsync(cancellationToken) is true;
-        }
-
-        await using var sheetConnection = await data.OpenConnectionAsync(cancellationToken);
-        await using var sheet = SnapshotCommand(sheetConnection, nesting ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect, scope);
+        var (connection, snapshot) = await OpenShapedAsync(scope, cancellationToken);
+        await using var _ = connection;
+        var actual = shape ?? snapshot;
+        await using var sheet = SnapshotCommand(connection, actual.Nesting ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect,
+            scope, shape: actual);
         await using var reader = await sheet.ExecuteReaderAsync(cancellationToken);
         var columns = new NamedColumns(reader);
         while (await reader.ReadAsync(cancellationToken))
@@ -51,7 +51,7 @@ internal sealed partial class AccessReviewQueries
     /// <summary>The red flags, with users added and removed counted from <paramref name="since"/>.</summary>
     public async Task<SummaryResponse> SummaryAsync(Scope scope, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken, int dormantDays = 90)
     {
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
         Dictionary<string, int> byStatus;
         int removed, groups, memberships, added, left;
         await using (var command = SnapshotCommand(connection, AccessReviewSql.SummaryCounts, scope))

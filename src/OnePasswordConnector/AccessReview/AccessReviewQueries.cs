@@ -44,11 +44,14 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimePro
             : null;
     }
 
+    /// <param name="shape">The query's shape; default: the snapshot's own (tests compare it with <see cref="SnapshotShape.Full"/>).</param>
     public async Task<PageResponse<UserResponse>> UsersAsync(
-        Scope scope, UserFilter filter, string[]? after, int take, CancellationToken cancellationToken)
+        Scope scope, UserFilter filter, string[]? after, int take, CancellationToken cancellationToken, SnapshotShape? shape = null)
     {
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using var command = SnapshotCommand(connection, AccessReviewSql.Users, scope, includeRemoved: filter.IncludeRemoved);
+        var (connection, snapshot) = await OpenShapedAsync(scope, cancellationToken, search: filter.Pattern is not null);
+        await using var _ = connection;
+        await using var command = SnapshotCommand(connection, filter.Pattern is null ? AccessReviewSql.Users : AccessReviewSql.UsersMatching,
+            scope, filter.IncludeRemoved, shape ?? snapshot);
         command.Add("sort_by_name", NpgsqlDbType.Boolean, filter.Sort == "name");
         command.Add("status", NpgsqlDbType.Text, filter.Status);
         command.Add("group", NpgsqlDbType.Text, filter.GroupId);
@@ -62,7 +65,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimePro
     /// <summary>One user, removed ones too, with their change history newest first; null when none was synced.</summary>
     public async Task<UserDetailResponse?> UserAsync(Scope scope, string userId, CancellationToken cancellationToken)
     {
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
         UserResponse? user = null;
         await using (var command = SnapshotCommand(connection, AccessReviewSql.User, scope, includeRemoved: true))
         {
@@ -83,7 +86,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimePro
     public async Task<PageResponse<GroupResponse>> GroupsAsync(
         Scope scope, string? pattern, string[]? after, int take, CancellationToken cancellationToken)
     {
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
         await using var command = SnapshotCommand(connection, AccessReviewSql.Groups, scope);
         command.Add("q", NpgsqlDbType.Text, pattern);
         AddPage(command, after, take);
@@ -95,7 +98,7 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimePro
     public async Task<PageResponse<MemberResponse>?> MembersAsync(
         Scope scope, string groupId, string[]? after, int take, CancellationToken cancellationToken)
     {
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
         await using (var exists = SnapshotCommand(connection, AccessReviewSql.Group, scope))
         {
             exists.Add("group", NpgsqlDbType.Text, groupId);
@@ -182,10 +185,48 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimePro
         command.Add("limit", NpgsqlDbType.Integer, take + 1);
     }
 
-    private NpgsqlCommand SnapshotCommand(NpgsqlConnection connection, string sql, Scope scope, bool includeRemoved = false)
+    /// <summary>A connection for the read side's queries, with JIT off (see AccessReviewSql.JitOff).</summary>
+    internal async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = await data.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = new NpgsqlCommand(AccessReviewSql.NoJit, connection);
+            await command.ExecuteScalarAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A connection as <see cref="OpenAsync"/> gives it, and the shape of the scope's snapshot, in one round trip.</summary>
+    private async Task<(NpgsqlConnection Connection, SnapshotShape Shape)> OpenShapedAsync(Scope scope, CancellationToken cancellationToken,
+        bool search = false)
+    {
+        var connection = await data.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = SnapshotCommand(connection, search ? AccessReviewSql.SearchShape : AccessReviewSql.Shape, scope);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var columns = new NamedColumns(reader);
+            return (connection, new SnapshotShape(columns.Value<bool>("nesting"), columns.Value<bool>("sign_ins")));
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private NpgsqlCommand SnapshotCommand(NpgsqlConnection connection, string sql, Scope scope, bool includeRemoved = false,
+        SnapshotShape? shape = null)
     {
 #pragma warning disable CA2100 // The SQL is composed only of constants from AccessReviewSql; every value is a parameter.
-        var command = new NpgsqlCommand(AccessReviewSql.Snapshot(scope.At is not null) + sql, connection);
+        var command = new NpgsqlCommand(AccessReviewSql.Snapshot(scope.At is not null) + AccessReviewSql.For(sql, shape ?? SnapshotShape.Full), connection);
 #pragma warning restore CA2100
         command.Add("c", NpgsqlDbType.Uuid, scope.Connection.Id);
         command.Add("t", NpgsqlDbType.TimestampTz, scope.At);

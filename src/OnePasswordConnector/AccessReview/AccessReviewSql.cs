@@ -131,15 +131,19 @@ internal static partial class AccessReviewSql
         public static readonly string OfUser = Of(key: "member_id", value: "u.scim_id", other: "group_id");
         public static readonly string OfGroup = Of(key: "group_id", value: "g.scim_id", other: "member_id");
 
+        /// <summary>The nested branch of <see cref="OfUser"/>: a snapshot without nesting leaves it out (<see cref="SnapshotShape"/>).</summary>
+        public static readonly string NestedOfUser = Nested(key: "member_id", value: "u.scim_id", other: "group_id");
+
         private static string Of(string key, string value, string other) => $"""
             SELECT m.{other}, m.valid_from, NULL::text[] AS via_ids, NULL::text[] AS via_names
-            FROM members_at m WHERE m.{key} = {value} AND m.member_type = 'User'
+            FROM members_at m WHERE m.{key} = {value} AND m.member_type = 'User'{Nested(key, value, other)}
+            """;
+
+        private static string Nested(string key, string value, string other) => $"""
+
             UNION ALL
             SELECT n.{other}, n.valid_from, n.via_ids, n.via_names
             FROM nested_access_at n WHERE n.{key} = {value}
             """;
     }
-
-    /// <summary>Whether any group of the snapshot holds another group.</summary>
-    public const string HasNesting = "SELECT EXISTS (SELECT 1 FROM nested_at)";
 }

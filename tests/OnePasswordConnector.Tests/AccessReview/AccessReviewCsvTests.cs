@@ -10,7 +10,9 @@ public sealed class AccessReviewCsvTests
         "U1", "ada@example.org", displayName, "ada@example.org", ["ada@example.org", "ada@work.example"], "active", true, FirstSeen,
         groupName is null ? null : "g1", groupName, groupName is null ? null : FirstSeen.AddDays(1), via ?? []);
 
-    private static async Task<string> CsvAsync(bool formulaEscape, params AccessReviewRow[] rows)
+    private static async Task<string> CsvAsync(bool formulaEscape, params AccessReviewRow[] rows) => await CsvAsync(formulaEscape, null, rows);
+
+    private static async Task<string> CsvAsync(bool formulaEscape, SheetInstants? shared, params AccessReviewRow[] rows)
     {
         using var text = new StringWriter();
         await using (var csv = AccessReviewCsv.Writer(text, formulaEscape))
@@ -18,11 +20,27 @@ public sealed class AccessReviewCsvTests
             await AccessReviewCsv.WriteHeaderAsync(csv);
             foreach (var row in rows)
             {
-                await AccessReviewCsv.WriteRowAsync(csv, row);
+                await (shared is null ? AccessReviewCsv.WriteRowAsync(csv, row) : AccessReviewCsv.WriteRowAsync(csv, row, shared));
             }
         }
 
         return text.ToString();
+    }
+
+    [Fact]
+    public async Task A_sheet_written_with_its_instants_remembered_is_the_sheet_written_line_by_line()
+    {
+        var later = FirstSeen.AddMinutes(5);
+        AccessReviewRow[] rows =
+        [
+            Row(), Row(groupName: "Sales"), Row(groupName: null), Row() with { UserId = "U2", FirstSeenAt = later },
+            Row() with { UserId = "U2", FirstSeenAt = later.ToOffset(TimeSpan.FromHours(-7)), MemberSince = later }, Row(),
+        ];
+
+        var remembered = await CsvAsync(true, new SheetInstants(), rows);
+
+        Assert.Equal(await CsvAsync(true, rows), remembered);
+        Assert.Contains("U2,ada@example.org,Ada Lovelace,ada@example.org,ada@example.org;ada@work.example,active,true,2026-06-30T12:05:00.123456Z,g1,Engineering,2026-06-30T12:05:00.123456Z,", remembered, StringComparison.Ordinal);
     }
 
     [Fact]
