@@ -29,19 +29,29 @@ internal static class PersistenceSetup
                 "ConnectionStrings:Postgres is not set. Set ConnectionStrings__Postgres, or start the service with scripts/run.sh, which starts a local PostgreSQL.");
         }
 
-        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "connector" };
-        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        services.AddSingleton(sp =>
         {
-            // With the database down, the API should answer 503 in seconds rather than wait Npgsql's default 15 s.
-            builder.ConnectionStringBuilder.Timeout = 5;
-        }
+            var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "connector" };
+            var settings = builder.ConnectionStringBuilder;
+            if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+            {
+                // With the database down, the API should answer 503 in seconds rather than wait Npgsql's default 15 s.
+                settings.Timeout = 5;
+            }
 
-        var dataSource = builder.Build();
-        services.AddSingleton(dataSource);
+            if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)
+                && !connectionString.Contains("CommandTimeout", StringComparison.OrdinalIgnoreCase))
+            {
+                // The sync's own SQL and COPY run on this data source, not through EF Core: the setting holds for both.
+                settings.CommandTimeout = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.CommandTimeoutSeconds;
+            }
+
+            return builder.Build();
+        });
         services.AddDbContext<ConnectorDbContext>((sp, options) =>
         {
             var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            options.UseNpgsql(dataSource, npgsql => npgsql.CommandTimeout(db.CommandTimeoutSeconds))
+            options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.CommandTimeout(db.CommandTimeoutSeconds))
                 .UseSnakeCaseNamingConvention();
         });
         services.AddHealthChecks().AddDbContextCheck<ConnectorDbContext>("postgres", tags: ["ready"]);

@@ -28,7 +28,7 @@ internal static class MergeSql
     /// <summary>Planner statistics for the staged rows, so the diff joins pick hash joins at any size.</summary>
     public const string AnalyzeStaging = "ANALYZE stage_users; ANALYZE stage_groups; ANALYZE stage_members; ANALYZE stage_removed;";
 
-    /// <summary>After a baseline, the next sync's diff is planned on real row counts.</summary>
+    /// <summary>Inside a baseline's transaction: its checks, and the next sync's diff, are planned on real row counts.</summary>
     public const string AnalyzeDirectory = "ANALYZE directory_users; ANALYZE directory_groups; ANALYZE memberships;";
 
     /// <summary>A merge's result: how many rows of the diff were added and changed, and how many went.</summary>

@@ -83,11 +83,13 @@ internal sealed class SyncRunner(
                 await staging.StageAsync(session, new StoredDirectory(), StageTarget.Baseline(connection.Id, connection.RunStartedAt), staged, budget.Token);
                 report.PrivilegedGroups = [.. staged.PrivilegedGroups];
                 await heartbeat.StopAsync();
+                // Analysed inside the transaction, which counts its own rows: the checks that follow (unknown members,
+                // the digest's sorted reads) are then planned on real row counts, as is the next sync's diff.
+                await Execute(session, MergeSql.AnalyzeDirectory, cancellationToken);
                 var digest = await PopulationDigest.ComputeAsync(session, connection.Id, cancellationToken);
                 await runs.CompleteAsync(session, runId, connection, staged, progress, report,
                     CompletenessRecord.Assemble(connection.RunStartedAt, report, staged, baseline: true, digest, null), cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-                await AfterCommitAsync(session, MergeSql.AnalyzeDirectory, cancellationToken);
             }
             else
             {
