@@ -79,8 +79,8 @@ internal static class Benchmark
             await create.ExecuteNonQueryAsync();
         }
 
-        // At XL single statements of the sync (and the floor's COPYs) run longer than Npgsql's default 30 s command
-        // timeout, which the sync's hand-written SQL inherits from the connection string (see docs/performance.md).
+        // At XL single statements of the sync (and the floor's COPYs) run longer than the service's default command
+        // timeout of 120 s; one set in the connection string holds for both (see docs/performance.md).
         var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, CommandTimeout = 600 }.ConnectionString;
         try
         {
