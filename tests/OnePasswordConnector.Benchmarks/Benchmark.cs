@@ -71,85 +71,67 @@ internal static class Benchmark
     public static async Task<SizeResult> RunAsync(SizeSpec size, string adminConnectionString, int pageSize, TextWriter log)
     {
         var result = new SizeResult { Size = size };
-        var database = $"bench_{size.Name.ToLowerInvariant()}_{Guid.NewGuid():N}"[..30];
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
         // At XL single statements of the sync (and the floor's COPYs) run longer than the service's default command
         // timeout of 120 s; one set in the connection string holds for both (see docs/performance.md).
-        var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, CommandTimeout = 600 }.ConnectionString;
-        try
+        await using var database = await BenchmarkDatabase.CreateAsync(adminConnectionString, $"bench_{size.Name.ToLowerInvariant()}", commandTimeoutSeconds: 600);
+        var connectionString = database.ConnectionString;
+        log.WriteLine($"[{size.Name}] starting a bridge with {size.Users:N0} people and {size.Groups:N0} groups");
+        await using var bridge = await BridgeProcess.StartAsync(size.Users, size.Groups, size.MembershipsPerUser, size.EveryoneGroup, maxPageSize: 1000);
+        await using var host = new ConnectorHost(connectionString, pageSize);
+        var connectionId = await host.RegisterAsync(bridge.Url, bridge.Token);
+        var endpoint = new BridgeEndpoint(new Uri(bridge.Url, "/scim"), bridge.Token);
+        var client = new ScimClient(host.Services.GetRequiredService<IHttpClientFactory>().CreateClient(ScimSetup.SyncClient));
+        var pager = new ScimPager(client, pageSize, int.MaxValue);
+
+        await FetchAsync(pager, endpoint);
+        var postgres = await PostgresProcesses.FindAsync(connectionString);
+        async Task<double> Measure(string name, Func<Task> action)
         {
-            log.WriteLine($"[{size.Name}] starting a bridge with {size.Users:N0} people and {size.Groups:N0} groups");
-            await using var bridge = await BridgeProcess.StartAsync(size.Users, size.Groups, size.MembershipsPerUser, size.EveryoneGroup, maxPageSize: 1000);
-            await using var host = new ConnectorHost(connectionString, pageSize);
-            var connectionId = await host.RegisterAsync(bridge.Url, bridge.Token);
-            var endpoint = new BridgeEndpoint(new Uri(bridge.Url, "/scim"), bridge.Token);
-            var client = new ScimClient(host.Services.GetRequiredService<IHttpClientFactory>().CreateClient(ScimSetup.SyncClient));
-            var pager = new ScimPager(client, pageSize, int.MaxValue);
-
-            await FetchAsync(pager, endpoint);
-            var postgres = await PostgresProcesses.FindAsync(connectionString);
-            async Task<double> Measure(string name, Func<Task> action)
-            {
-                var before = CpuSplit.Now(bridge, postgres);
-                var seconds = await Time(action);
-                result.Cpu[name] = CpuSplit.Now(bridge, postgres) - before;
-                return seconds;
-            }
-
-            result.FetchFloor = await Measure("fetch floor", async () => (result.Users, result.Groups, result.Memberships) = await FetchAsync(pager, endpoint));
-            log.WriteLine($"[{size.Name}] fetch floor {result.FetchFloor:F2} s ({result.Users:N0} users, {result.Groups:N0} groups, {result.Memberships:N0} memberships)");
-
-            var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-            using (var sampler = new WorkingSetSampler())
-            {
-                var allocated = GC.GetTotalAllocatedBytes(precise: true);
-                var gcs = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
-                result.FullSync = await Measure("full sync", () => SyncAsync(coordinator, connectionId));
-                result.AllocatedMb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
-                result.PeakWorkingSetMb = sampler.PeakMb;
-                result.PeakManagedMb = sampler.PeakManagedMb;
-                result.Collections = $"{GC.CollectionCount(0) - gcs.Item1}/{GC.CollectionCount(1) - gcs.Item2}/{GC.CollectionCount(2) - gcs.Item3}";
-            }
-
-            await AssertRun(connectionString, connectionId, expectedUsers: result.Users);
-            log.WriteLine($"[{size.Name}] full sync {result.FullSync:F2} s, peak working set {result.PeakWorkingSetMb:F0} MB (managed heap {result.PeakManagedMb:F0} MB), allocated {result.AllocatedMb:F0} MB, gen0/1/2 collections {result.Collections}");
-
-            result.NoChangeResync = await Measure("no-change re-sync", () => SyncAsync(coordinator, connectionId));
-            result.NoChangeEvents = await LastRunEvents(connectionString, connectionId);
-            log.WriteLine($"[{size.Name}] no-change re-sync {result.NoChangeResync:F2} s, {result.NoChangeEvents} change events");
-
-            result.Churn = await bridge.ChurnAsync(1, seed: 7);
-            result.ChurnResync = await Measure("1 % change re-sync", () => SyncAsync(coordinator, connectionId));
-            result.ChurnEvents = await LastRunEvents(connectionString, connectionId);
-            log.WriteLine($"[{size.Name}] 1 % change re-sync {result.ChurnResync:F2} s, {result.ChurnEvents} change events ({result.Churn})");
-
-            result.WriteFloor = await WriteFloor.MeasureAsync(connectionString, connectionId, pager, endpoint);
-            log.WriteLine($"[{size.Name}] write floor {result.WriteFloor:F2} s");
-            foreach (var (name, cpu) in result.Cpu)
-            {
-                log.WriteLine($"[{size.Name}] {name}: {cpu}");
-            }
-
-            if (size.MeasureReads)
-            {
-                await SettleAsync(connectionString);
-                await QueryBenchmarks.RunAsync(host, connectionString, connectionId, result, log);
-            }
+            var before = CpuSplit.Now(bridge, postgres);
+            var seconds = await Time(action);
+            result.Cpu[name] = CpuSplit.Now(bridge, postgres) - before;
+            return seconds;
         }
-        finally
+
+        result.FetchFloor = await Measure("fetch floor", async () => (result.Users, result.Groups, result.Memberships) = await FetchAsync(pager, endpoint));
+        log.WriteLine($"[{size.Name}] fetch floor {result.FetchFloor:F2} s ({result.Users:N0} users, {result.Groups:N0} groups, {result.Memberships:N0} memberships)");
+
+        var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        using (var sampler = new WorkingSetSampler())
         {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(adminConnectionString);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            var gcs = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+            result.FullSync = await Measure("full sync", () => SyncAsync(coordinator, connectionId));
+            result.AllocatedMb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
+            result.PeakWorkingSetMb = sampler.PeakMb;
+            result.PeakManagedMb = sampler.PeakManagedMb;
+            result.Collections = $"{GC.CollectionCount(0) - gcs.Item1}/{GC.CollectionCount(1) - gcs.Item2}/{GC.CollectionCount(2) - gcs.Item3}";
+        }
+
+        await AssertRun(connectionString, connectionId, expectedUsers: result.Users);
+        log.WriteLine($"[{size.Name}] full sync {result.FullSync:F2} s, peak working set {result.PeakWorkingSetMb:F0} MB (managed heap {result.PeakManagedMb:F0} MB), allocated {result.AllocatedMb:F0} MB, gen0/1/2 collections {result.Collections}");
+
+        result.NoChangeResync = await Measure("no-change re-sync", () => SyncAsync(coordinator, connectionId));
+        result.NoChangeEvents = await LastRunEvents(connectionString, connectionId);
+        log.WriteLine($"[{size.Name}] no-change re-sync {result.NoChangeResync:F2} s, {result.NoChangeEvents} change events");
+
+        result.Churn = await bridge.ChurnAsync(1, seed: 7);
+        result.ChurnResync = await Measure("1 % change re-sync", () => SyncAsync(coordinator, connectionId));
+        result.ChurnEvents = await LastRunEvents(connectionString, connectionId);
+        log.WriteLine($"[{size.Name}] 1 % change re-sync {result.ChurnResync:F2} s, {result.ChurnEvents} change events ({result.Churn})");
+
+        result.WriteFloor = await WriteFloor.MeasureAsync(connectionString, connectionId, pager, endpoint);
+        log.WriteLine($"[{size.Name}] write floor {result.WriteFloor:F2} s");
+        foreach (var (name, cpu) in result.Cpu)
+        {
+            log.WriteLine($"[{size.Name}] {name}: {cpu}");
+        }
+
+        if (size.MeasureReads)
+        {
+            await SettleAsync(connectionString);
+            await QueryBenchmarks.RunAsync(host, connectionString, connectionId, result, log);
         }
 
         return result;

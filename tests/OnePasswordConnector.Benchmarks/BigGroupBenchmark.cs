@@ -47,52 +47,34 @@ internal static class BigGroupBenchmark
     public static async Task<BigGroupResult> RunHereAsync(SizeSpec size, int members, string adminConnectionString, int pageSize, TextWriter log)
     {
         var clock = Stopwatch.StartNew();
-        var database = $"bench_big_{Guid.NewGuid():N}"[..30];
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
+        await using var database = await BenchmarkDatabase.CreateAsync(adminConnectionString, "bench_big");
+        var connectionString = database.ConnectionString;
+        log.WriteLine($"[big group] starting a bridge with {size.Users:N0} people, {size.Groups:N0} groups and one group of {members:N0} members");
+        await using var bridge = await BridgeProcess.StartAsync(
+            size.Users, size.Groups, size.MembershipsPerUser, size.EveryoneGroup, maxPageSize: 1000, largeGroupMembers: members);
+        await using var host = new ConnectorHost(connectionString, pageSize);
+        var connectionId = await host.RegisterAsync(bridge.Url, bridge.Token);
+        var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
+
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        double fullSync, peak, peakManaged;
+        using (var sampler = new Benchmark.WorkingSetSampler())
         {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
-        try
-        {
-            log.WriteLine($"[big group] starting a bridge with {size.Users:N0} people, {size.Groups:N0} groups and one group of {members:N0} members");
-            await using var bridge = await BridgeProcess.StartAsync(
-                size.Users, size.Groups, size.MembershipsPerUser, size.EveryoneGroup, maxPageSize: 1000, largeGroupMembers: members);
-            await using var host = new ConnectorHost(connectionString, pageSize);
-            var connectionId = await host.RegisterAsync(bridge.Url, bridge.Token);
-            var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
-
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-            double fullSync, peak, peakManaged;
-            using (var sampler = new Benchmark.WorkingSetSampler())
-            {
-                var started = Stopwatch.GetTimestamp();
-                await Benchmark.SyncAsync(coordinator, connectionId);
-                fullSync = Stopwatch.GetElapsedTime(started).TotalSeconds;
-                (peak, peakManaged) = (sampler.PeakMb, sampler.PeakManagedMb);
-            }
-
-            await Benchmark.AssertRun(connectionString, connectionId, expectedUsers: size.Users + 1);
-            var stored = await LargestGroupAsync(connectionString, connectionId);
-            log.WriteLine($"[big group] full sync {fullSync:F2} s, peak working set {peak:F0} MB (managed heap {peakManaged:F0} MB), largest group stored with {stored:N0} members");
-
-            var again = Stopwatch.GetTimestamp();
+            var started = Stopwatch.GetTimestamp();
             await Benchmark.SyncAsync(coordinator, connectionId);
-            var resync = Stopwatch.GetElapsedTime(again).TotalSeconds;
-            log.WriteLine($"[big group] no-change re-sync {resync:F2} s");
-            return new BigGroupResult(members, fullSync, peak, peakManaged, resync, stored, clock.Elapsed.TotalSeconds);
+            fullSync = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            (peak, peakManaged) = (sampler.PeakMb, sampler.PeakManagedMb);
         }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(adminConnectionString);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
-        }
+
+        await Benchmark.AssertRun(connectionString, connectionId, expectedUsers: size.Users + 1);
+        var stored = await LargestGroupAsync(connectionString, connectionId);
+        log.WriteLine($"[big group] full sync {fullSync:F2} s, peak working set {peak:F0} MB (managed heap {peakManaged:F0} MB), largest group stored with {stored:N0} members");
+
+        var again = Stopwatch.GetTimestamp();
+        await Benchmark.SyncAsync(coordinator, connectionId);
+        var resync = Stopwatch.GetElapsedTime(again).TotalSeconds;
+        log.WriteLine($"[big group] no-change re-sync {resync:F2} s");
+        return new BigGroupResult(members, fullSync, peak, peakManaged, resync, stored, clock.Elapsed.TotalSeconds);
     }
 
     public static string Line(BigGroupResult r) => string.Create(CultureInfo.InvariantCulture,

@@ -41,39 +41,30 @@ internal static class CapacityBenchmark
     public static async Task<CapacityResult> RunAsync(int users, string adminConnectionString, TextWriter log)
     {
         var result = new CapacityResult();
-        var database = $"capacity_{Guid.NewGuid():N}"[..30];
-        await Execute(adminConnectionString, $"CREATE DATABASE {database}");
-        var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
-        try
-        {
-            await using var bridge = await BridgeProcess.StartAsync(users, Math.Max(3, users / 20), 4, everyone: true, maxPageSize: 1000);
-            await using var host = new ConnectorHost(connectionString, pageSize: 100);
-            var connectionId = await host.RegisterAsync(bridge.Url, bridge.Token);
-            var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
-            var postgres = await PostgresProcesses.FindAsync(connectionString);
+        await using var database = await BenchmarkDatabase.CreateAsync(adminConnectionString, "capacity");
+        var connectionString = database.ConnectionString;
+        await using var bridge = await BridgeProcess.StartAsync(users, Math.Max(3, users / 20), 4, everyone: true, maxPageSize: 1000);
+        await using var host = new ConnectorHost(connectionString, pageSize: 100);
+        var connectionId = await host.RegisterAsync(bridge.Url, bridge.Token);
+        var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
+        var postgres = await PostgresProcesses.FindAsync(connectionString);
 
-            (result.SyncCpuSeconds, result.SyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => Benchmark.SyncAsync(coordinator, connectionId));
-            await TablesAsync(connectionString, result);
-            result.Users = (int)result.Tables.Single(t => t.Table == "directory_users").Rows;
-            result.Memberships = (int)result.Tables.Single(t => t.Table == "memberships").Rows;
-            result.BytesAfterSync = result.Tables.Sum(t => t.Bytes);
-            log.WriteLine($"[capacity] full sync of {result.Users:N0} users: {result.SyncCpuSeconds:F1} CPU-s connector, {result.SyncDatabaseCpuSeconds:F1} CPU-s PostgreSQL");
+        (result.SyncCpuSeconds, result.SyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => Benchmark.SyncAsync(coordinator, connectionId));
+        await TablesAsync(connectionString, result);
+        result.Users = (int)result.Tables.Single(t => t.Table == "directory_users").Rows;
+        result.Memberships = (int)result.Tables.Single(t => t.Table == "memberships").Rows;
+        result.BytesAfterSync = result.Tables.Sum(t => t.Bytes);
+        log.WriteLine($"[capacity] full sync of {result.Users:N0} users: {result.SyncCpuSeconds:F1} CPU-s connector, {result.SyncDatabaseCpuSeconds:F1} CPU-s PostgreSQL");
 
-            (result.ResyncCpuSeconds, result.ResyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => Benchmark.SyncAsync(coordinator, connectionId));
-            await bridge.ChurnAsync(1, seed: 11);
-            (result.ChurnResyncCpuSeconds, result.ChurnResyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => Benchmark.SyncAsync(coordinator, connectionId));
-            result.ChurnEvents = await ScalarAsync(connectionString, "SELECT change_events FROM sync_runs ORDER BY started_at DESC LIMIT 1");
-            var before = result.Tables.ToList();
-            result.Tables.Clear();
-            await TablesAsync(connectionString, result);
-            result.GrowthPerChurnDay = result.Tables.Sum(t => t.Bytes) - before.Sum(t => t.Bytes);
-            log.WriteLine($"[capacity] 1 % churn: {result.ChurnEvents} change events, {result.GrowthPerChurnDay / 1024.0:F0} KiB more on disk");
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await Execute(adminConnectionString, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-        }
+        (result.ResyncCpuSeconds, result.ResyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => Benchmark.SyncAsync(coordinator, connectionId));
+        await bridge.ChurnAsync(1, seed: 11);
+        (result.ChurnResyncCpuSeconds, result.ChurnResyncDatabaseCpuSeconds) = await CpuAsync(postgres, () => Benchmark.SyncAsync(coordinator, connectionId));
+        result.ChurnEvents = await ScalarAsync(connectionString, "SELECT change_events FROM sync_runs ORDER BY started_at DESC LIMIT 1");
+        var before = result.Tables.ToList();
+        result.Tables.Clear();
+        await TablesAsync(connectionString, result);
+        result.GrowthPerChurnDay = result.Tables.Sum(t => t.Bytes) - before.Sum(t => t.Bytes);
+        log.WriteLine($"[capacity] 1 % churn: {result.ChurnEvents} change events, {result.GrowthPerChurnDay / 1024.0:F0} KiB more on disk");
 
         return result;
     }

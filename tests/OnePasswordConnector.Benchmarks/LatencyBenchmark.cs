@@ -33,40 +33,24 @@ internal static class LatencyBenchmark
         foreach (var concurrency in concurrencies)
         {
             // A database of its own for each run, so that each is a full sync into an empty one.
-            var database = $"bench_lat{concurrency}_{Guid.NewGuid():N}"[..30];
-            await Execute(adminConnectionString, $"CREATE DATABASE {database}");
-            var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
-            try
-            {
-                var counter = new BridgeRequestCounter();
-                await using var host = new ConnectorHost(connectionString, pageSize, concurrency, counter);
-                var connectionId = await host.RegisterAsync(bridge.Url, bridge.Token);
-                var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
-                counter.Reset();
-                var seconds = await Benchmark.Time(() => Benchmark.SyncAsync(coordinator, connectionId));
-                await Benchmark.AssertRun(connectionString, connectionId, users);
-                var run = new LatencyRun(concurrency, seconds, counter.Count, latencyMs);
-                runs.Add(run);
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[latency] concurrency {concurrency}: full sync {seconds:F2} s, {run.Requests} requests, ideal {run.IdealSeconds:F2} s, {run.RatioVsIdeal:F2} × ideal"));
-            }
-            finally
-            {
-                NpgsqlConnection.ClearAllPools();
-                await Execute(adminConnectionString, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-            }
+            await using var database = await BenchmarkDatabase.CreateAsync(adminConnectionString, $"bench_lat{concurrency}");
+            var connectionString = database.ConnectionString;
+            var counter = new BridgeRequestCounter();
+            await using var host = new ConnectorHost(connectionString, pageSize, concurrency, counter);
+            var connectionId = await host.RegisterAsync(bridge.Url, bridge.Token);
+            var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
+            counter.Reset();
+            var seconds = await Benchmark.Time(() => Benchmark.SyncAsync(coordinator, connectionId));
+            await Benchmark.AssertRun(connectionString, connectionId, users);
+            var run = new LatencyRun(concurrency, seconds, counter.Count, latencyMs);
+            runs.Add(run);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[latency] concurrency {concurrency}: full sync {seconds:F2} s, {run.Requests} requests, ideal {run.IdealSeconds:F2} s, {run.RatioVsIdeal:F2} × ideal"));
         }
 
         return new LatencyResult(size, latencyMs, users, runs);
     }
 
-    private static async Task Execute(string adminConnectionString, string sql)
-    {
-        await using var admin = new NpgsqlConnection(adminConnectionString);
-        await admin.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, admin);
-        await command.ExecuteNonQueryAsync();
-    }
 
     public static string Table(LatencyResult result)
     {

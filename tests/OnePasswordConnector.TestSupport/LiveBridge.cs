@@ -77,6 +77,25 @@ public sealed class LiveBridge : IDisposable
         }
     }
 
+    /// <summary>Users U<i>n</i> named user<i>n</i>@example.org, one for each number.</summary>
+    public void PutUsers(IEnumerable<int> numbers)
+    {
+        foreach (var i in numbers)
+        {
+            PutUser($"U{i}", $"user{i}@example.org", "User", $"{i}");
+        }
+    }
+
+    /// <summary>Five people, U1 to U5, with the names the sync tests know them by.</summary>
+    public void PutTeamOfFive()
+    {
+        PutUser("U1", "ada@example.org", "Ada", "Lovelace");
+        PutUser("U2", "grace@example.org", "Grace", "Hopper");
+        PutUser("U3", "linus@example.org", "Linus", "Torvalds");
+        PutUser("U4", "ken@example.org", "Ken", "Thompson");
+        PutUser("U5", "barbara@example.org", "Barbara", "Liskov");
+    }
+
     public void RemoveUser(string id)
     {
         lock (gate)

@@ -16,10 +16,7 @@ public sealed class CompletenessTests(SyncApp app) : IClassFixture<SyncApp>
     private static LiveBridge Team()
     {
         var bridge = new LiveBridge();
-        foreach (var i in Enumerable.Range(1, 5))
-        {
-            bridge.PutUser($"U{i}", $"user{i}@example.org", "User", $"{i}");
-        }
+        bridge.PutUsers(Enumerable.Range(1, 5));
 
         bridge.PutGroup("G1", "Engineering", "U1", "U2");
         return bridge;

@@ -10,10 +10,7 @@ public sealed class ReadAheadTests(SyncApp app) : IClassFixture<SyncApp>
     public async Task Users_are_listed_while_the_groups_page_is_still_unanswered_and_the_run_stores_everything()
     {
         using var bridge = new LiveBridge();
-        foreach (var i in Enumerable.Range(1, 5))
-        {
-            bridge.PutUser($"U{i}", $"user{i}@example.org", "User", $"{i}");
-        }
+        bridge.PutUsers(Enumerable.Range(1, 5));
 
         using var lastUsersPageAsked = new ManualResetEventSlim();
         bridge.BeforePage = (_, resource, startIndex) =>

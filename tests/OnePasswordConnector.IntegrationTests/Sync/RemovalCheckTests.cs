@@ -13,11 +13,7 @@ public sealed class RemovalCheckTests(SyncApp app) : IClassFixture<SyncApp>
     private static LiveBridge Team()
     {
         var bridge = new LiveBridge();
-        bridge.PutUser("U1", "ada@example.org", "Ada", "Lovelace");
-        bridge.PutUser("U2", "grace@example.org", "Grace", "Hopper");
-        bridge.PutUser("U3", "linus@example.org", "Linus", "Torvalds");
-        bridge.PutUser("U4", "ken@example.org", "Ken", "Thompson");
-        bridge.PutUser("U5", "barbara@example.org", "Barbara", "Liskov");
+        bridge.PutTeamOfFive();
         bridge.PutGroup("G1", "Engineering", "U1", "U3");
         bridge.PutGroup("G2", "Owners", "U2");
         bridge.PutGroup("G3", "Support", "U3", "U4");
@@ -130,10 +126,7 @@ public sealed class RemovalCheckTests(SyncApp app) : IClassFixture<SyncApp>
     public async Task Removal_checks_run_side_by_side_but_never_more_than_MaxConcurrentRequests_at_once()
     {
         using var bridge = Team();
-        for (var i = 10; i < 20; i++)
-        {
-            bridge.PutUser($"U{i}", $"user{i}@example.org", "User", $"{i}");
-        }
+        bridge.PutUsers(Enumerable.Range(10, 10));
 
         var id = await Synced(bridge);
         for (var i = 10; i < 20; i++)
@@ -207,10 +200,7 @@ public sealed class RemovalCheckCapTests(RemovalCheckCapApp app) : IClassFixture
     public async Task Past_MaxRemovalChecks_the_run_fails_with_a_message_naming_the_setting_asks_nothing_and_changes_nothing()
     {
         using var bridge = new LiveBridge();
-        foreach (var i in Enumerable.Range(1, 5))
-        {
-            bridge.PutUser($"U{i}", $"user{i}@example.org", "User", $"{i}");
-        }
+        bridge.PutUsers(Enumerable.Range(1, 5));
 
         var id = await app.RegisterAsync(bridge.Fake);
         await app.SyncAsync(id);

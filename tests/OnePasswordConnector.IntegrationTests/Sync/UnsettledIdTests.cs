@@ -13,11 +13,7 @@ public sealed class UnsettledIdTests(SyncApp app) : IClassFixture<SyncApp>
     private static LiveBridge Directory()
     {
         var bridge = new LiveBridge();
-        bridge.PutUser("U1", "ada@example.org", "Ada", "Lovelace");
-        bridge.PutUser("U2", "grace@example.org", "Grace", "Hopper");
-        bridge.PutUser("U3", "linus@example.org", "Linus", "Torvalds");
-        bridge.PutUser("U4", "ken@example.org", "Ken", "Thompson");
-        bridge.PutUser("U5", "barbara@example.org", "Barbara", "Liskov");
+        bridge.PutTeamOfFive();
         bridge.PutGroup("G1", "Engineering", "U2", "U3");
         bridge.PutGroup("G2", "Owners", "U4");
         bridge.PutGroup("G3", "Support", "U5");
@@ -255,10 +251,7 @@ public sealed class UnsettledIdCapTests(RemovalCheckCapApp app) : IClassFixture<
     public async Task Ids_only_an_unsettled_pass_returned_count_against_MaxRemovalChecks()
     {
         using var bridge = new LiveBridge();
-        foreach (var i in Enumerable.Range(1, 5))
-        {
-            bridge.PutUser($"U{i}", $"user{i}@example.org", "User", $"{i}");
-        }
+        bridge.PutUsers(Enumerable.Range(1, 5));
 
         var id = await app.RegisterAsync(bridge.Fake);
         await app.SyncAsync(id);
