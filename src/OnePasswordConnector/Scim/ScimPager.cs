@@ -64,8 +64,12 @@ internal sealed partial class ScimPager(
 
             if (pass.Unsettled is null)
             {
-                // What only an unsettled pass returned may have been deleted since: the caller asks for it by id.
-                record.Unsettled = [.. seen.Where(s => s.Value != number).Select(s => s.Key).Order(StringComparer.Ordinal)];
+                // What only an unsettled pass returned may have been deleted since: the caller asks for it by id. A
+                // first pass that settled leaves nothing behind, so the ids it saw need not be walked again.
+                if (number > 1)
+                {
+                    record.Unsettled = [.. seen.Where(s => s.Value != number).Select(s => s.Key).Order(StringComparer.Ordinal)];
+                }
                 yield break;
             }
 
