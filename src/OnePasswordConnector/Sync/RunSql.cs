@@ -13,21 +13,26 @@ internal static class RunSql
         WHERE c.id = @c
         """;
 
+    // Materialised so that the anti-joins are planned for the whole directory: planned under the LIMIT, they became
+    // an ordered walk of every membership probing both indexes, as the planner expects thousands of unknown members
+    // where there are usually none (seconds at 500,000 memberships, against a fraction of one for two hash joins).
     /// <summary>
     /// Members of the directory as merged that are no current user or group of the connection, for the run's
     /// data-quality warnings: the first @limit in order, each row with the total. @c, @limit.
     /// </summary>
     public const string UnknownMembers = """
-        SELECT m.group_id, m.member_id, count(*) OVER ()::int
-        FROM memberships m
-        WHERE m.connection_id = @c AND m.removed_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.connection_id = @c AND u.scim_id = m.member_id AND u.removed_at IS NULL)
-          AND NOT EXISTS (SELECT 1 FROM directory_groups g WHERE g.connection_id = @c AND g.scim_id = m.member_id AND g.removed_at IS NULL)
-        ORDER BY m.group_id, m.member_id
+        WITH unknown AS MATERIALIZED (
+            SELECT m.group_id, m.member_id
+            FROM memberships m
+            WHERE m.connection_id = @c AND m.removed_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.connection_id = @c AND u.scim_id = m.member_id AND u.removed_at IS NULL)
+              AND NOT EXISTS (SELECT 1 FROM directory_groups g WHERE g.connection_id = @c AND g.scim_id = m.member_id AND g.removed_at IS NULL))
+        SELECT group_id, member_id, count(*) OVER ()::int
+        FROM unknown
+        ORDER BY group_id, member_id
         LIMIT @limit
         """;
 
-    /// <summary>The run's data-quality warnings: how many in all, and the first ones in full. @r, @count, @warnings.</summary>
     /// <summary>Warnings met after the run committed (its sign-in collection), added to those it has. @r, @count, @warnings.</summary>
     public const string AppendWarnings = """
         UPDATE sync_runs SET warning_count = warning_count + @count,
@@ -35,6 +40,7 @@ internal static class RunSql
         WHERE id = @r
         """;
 
+    /// <summary>The run's data-quality warnings: how many in all, and the first ones in full. @r, @count, @warnings.</summary>
     public const string RecordWarnings = "UPDATE sync_runs SET warning_count = @count, warnings = @warnings WHERE id = @r";
 
     /// <summary>Ends the run with its completeness record (@complete, @completeness); the connection follows.</summary>
