@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -33,14 +34,14 @@ internal static class PersistenceSetup
         {
             var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "connector" };
             var settings = builder.ConnectionStringBuilder;
-            if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+            var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+            if (!given.ContainsKey("Timeout"))
             {
                 // With the database down, the API should answer 503 in seconds rather than wait Npgsql's default 15 s.
                 settings.Timeout = 5;
             }
 
-            if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)
-                && !connectionString.Contains("CommandTimeout", StringComparison.OrdinalIgnoreCase))
+            if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))
             {
                 // The sync's own SQL and COPY run on this data source, not through EF Core: the setting holds for both.
                 settings.CommandTimeout = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.CommandTimeoutSeconds;
