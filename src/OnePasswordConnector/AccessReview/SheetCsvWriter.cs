@@ -16,8 +16,9 @@ namespace OnePasswordConnector.AccessReview;
 internal sealed class SheetCsvWriter : IAsyncDisposable
 {
     /// <summary>
-    /// Bytes written before the pipe is flushed to the client. Kestrel pauses a writer at 64 KiB unflushed; half of it
-    /// keeps the socket busy while the next lines are written.
+    /// Bytes gathered before the pipe is flushed to the client: one flush per line would cost a call into the server per
+    /// line, and Kestrel's FlushAsync waits once more than 64 KiB (Limits.MaxResponseBufferSize) are not yet sent, so
+    /// half of that keeps the socket fed while the next lines are written.
     /// </summary>
     internal const int FlushBytes = 32 * 1024;
 
@@ -35,8 +36,6 @@ internal sealed class SheetCsvWriter : IAsyncDisposable
     public SheetCsvWriter(IBufferWriter<byte> output, bool formulaEscape) => (this.output, pipe, this.formulaEscape) = (output, output as PipeWriter, formulaEscape);
 
     public SheetCsvWriter(TextWriter text, bool formulaEscape) => (output, this.text, this.formulaEscape) = (new ArrayBufferWriter<byte>(1024), text, formulaEscape);
-
-    private IBufferWriter<byte> Output => output;
 
     /// <summary>A cell of text; null and empty both give an empty cell.</summary>
     public void Text(ReadOnlySpan<char> value)
@@ -82,7 +81,7 @@ internal sealed class SheetCsvWriter : IAsyncDisposable
     public void Instant(DateTimeOffset value)
     {
         Separator();
-        var span = Output.GetSpan(32);
+        var span = output.GetSpan(32);
         value.UtcDateTime.TryFormat(span, out var written, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
         Advance(written);
     }
@@ -104,7 +103,7 @@ internal sealed class SheetCsvWriter : IAsyncDisposable
         }
 
         Separator();
-        var span = Output.GetSpan(11);
+        var span = output.GetSpan(11);
         value.TryFormat(span, out var written, default, CultureInfo.InvariantCulture);
         Advance(written);
     }
@@ -173,19 +172,19 @@ internal sealed class SheetCsvWriter : IAsyncDisposable
 
     private void Utf8(ReadOnlySpan<char> value)
     {
-        var span = Output.GetSpan(Encoding.UTF8.GetMaxByteCount(value.Length));
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(value.Length));
         Advance(Encoding.UTF8.GetBytes(value, span));
     }
 
     private void Ascii(ReadOnlySpan<byte> bytes)
     {
-        bytes.CopyTo(Output.GetSpan(bytes.Length));
+        bytes.CopyTo(output.GetSpan(bytes.Length));
         Advance(bytes.Length);
     }
 
     private void Advance(int count)
     {
-        Output.Advance(count);
+        output.Advance(count);
         unflushed += count;
     }
 
