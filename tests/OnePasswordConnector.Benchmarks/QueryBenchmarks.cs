@@ -61,25 +61,38 @@ internal static class QueryBenchmarks
 
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var watch = Stopwatch.StartNew();
-        using var response = await api.GetAsync($"{connection}/access-review?format=csv", HttpCompletionOption.ResponseHeadersRead);
-        response.EnsureSuccessStatusCode();
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        var rows = -1;
-        while (await reader.ReadLineAsync() is not null)
-        {
-            rows++;
-        }
-
+        var rows = await CsvLinesAsync(api, $"{connection}/access-review?format=csv") - 1;
         result.CsvSeconds = watch.Elapsed.TotalSeconds;
         result.CsvRows = rows;
-        // The service and this client share the process: the bytes include the client's line strings.
+        // The service and this client share the process; the client reads into one buffer, so the bytes are the service's.
         var perRow = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)Math.Max(1, rows);
         result.Queries["whole access-review CSV, streamed"] = string.Create(CultureInfo.InvariantCulture,
-            $"{result.CsvSeconds:F2} s for {rows:N0} rows, {perRow:F0} bytes allocated per row (service and client)");
+            $"{result.CsvSeconds:F2} s for {rows:N0} rows, {perRow:F0} bytes allocated per row (service)");
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"[{result.Size.Name}] users page p50 {result.UsersPageP50Ms:F1} ms p95 {result.UsersPageP95Ms:F1} ms; q search p50 {result.SearchP50Ms:F1} ms p95 {result.SearchP95Ms:F1} ms; CSV {rows:N0} rows in {result.CsvSeconds:F2} s, {perRow:F0} bytes allocated per row"));
 
         await EvidenceAsync(api, connection, result, log);
+    }
+
+    /// <summary>
+    /// The lines of a streamed CSV (the demo bridge's names hold no line break), counted in the bytes as they arrive, to the
+    /// last byte of the response. A client that made a string of each line (StreamReader.ReadLineAsync) allocated about as
+    /// much as the service, in the same process.
+    /// </summary>
+    private static async Task<int> CsvLinesAsync(HttpClient api, string url)
+    {
+        using var response = await api.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[64 * 1024];
+        var lines = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            lines += buffer.AsSpan(0, read).Count((byte)'\n');
+        }
+
+        return lines;
     }
 
     /// <summary>

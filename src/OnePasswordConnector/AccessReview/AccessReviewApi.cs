@@ -206,7 +206,7 @@ internal static class AccessReviewApi
         }
 
         return csv
-            ? new AccessReviewCsv(token => queries.SheetAsync(scope, token), scope.At ?? scope.Connection.LastSuccessfulSyncAt, csvFormulaEscape ?? true)
+            ? new AccessReviewCsv(token => queries.OpenSheetAsync(scope, token), scope.At ?? scope.Connection.LastSuccessfulSyncAt, csvFormulaEscape ?? true)
             : TypedResults.Ok(await queries.ReviewPageAsync(scope, after, take, cancellationToken));
     }
 

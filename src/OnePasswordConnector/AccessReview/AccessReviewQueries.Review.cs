@@ -32,16 +32,35 @@ internal sealed partial class AccessReviewQueries
     public async IAsyncEnumerable<AccessReviewRow> SheetAsync(Scope scope, [EnumeratorCancellation] CancellationToken cancellationToken,
         SnapshotShape? shape = null)
     {
-        var (connection, snapshot) = await OpenShapedAsync(scope, cancellationToken);
-        await using var _ = connection;
-        var actual = shape ?? snapshot;
-        await using var sheet = SnapshotCommand(connection, actual.Nesting ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect,
-            scope, shape: actual);
-        await using var reader = await sheet.ExecuteReaderAsync(cancellationToken);
-        var columns = new NamedColumns(reader);
-        while (await reader.ReadAsync(cancellationToken))
+        await using var sheet = await OpenSheetAsync(scope, cancellationToken, shape);
+        var columns = new NamedColumns(sheet.Reader);
+        while (await sheet.Reader.ReadAsync(cancellationToken))
         {
             yield return Rows.ReviewRow(columns);
+        }
+    }
+
+    /// <summary>The query of <see cref="SheetAsync"/>, open, for a writer that takes each value straight from its reader (the CSV).</summary>
+    public async Task<SheetRows> OpenSheetAsync(Scope scope, CancellationToken cancellationToken, SnapshotShape? shape = null)
+    {
+        var (connection, snapshot) = await OpenShapedAsync(scope, cancellationToken);
+        NpgsqlCommand? command = null;
+        try
+        {
+            var actual = shape ?? snapshot;
+            command = SnapshotCommand(connection, actual.Nesting ? AccessReviewSql.AccessReviewSheet : AccessReviewSql.AccessReviewSheetDirect,
+                scope, shape: actual);
+            return new SheetRows(connection, command, await command.ExecuteReaderAsync(cancellationToken));
+        }
+        catch
+        {
+            if (command is not null)
+            {
+                await command.DisposeAsync();
+            }
+
+            await connection.DisposeAsync();
+            throw;
         }
     }
 
@@ -122,4 +141,17 @@ internal sealed partial class AccessReviewQueries
 
     /// <summary>A privileged group's member as the SQL's JSON aggregate spells it (AccessReviewSql.PrivilegedMembers).</summary>
     private sealed record MemberJson(string Id, string UserName, string[]? ViaIds, string[]? ViaNames);
+}
+
+/// <summary>The sheet's query, running: its reader, with the command and connection it holds, disposed together.</summary>
+internal sealed class SheetRows(NpgsqlConnection connection, NpgsqlCommand command, NpgsqlDataReader reader) : IAsyncDisposable
+{
+    public NpgsqlDataReader Reader => reader;
+
+    public async ValueTask DisposeAsync()
+    {
+        await reader.DisposeAsync();
+        await command.DisposeAsync();
+        await connection.DisposeAsync();
+    }
 }

@@ -61,7 +61,7 @@ internal static class EvidenceFiles
         using var buffer = new MemoryStream();
         var count = 0;
         await using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), 64 * 1024, leaveOpen: true))
-        await using (var csv = AccessReviewCsv.Writer(writer, formulaEscape: true))
+        await using (var csv = new CsvWriter(writer, AccessReviewCsv.Configuration(formulaEscape: true)))
         {
             Fields(csv, header);
             await csv.NextRecordAsync();

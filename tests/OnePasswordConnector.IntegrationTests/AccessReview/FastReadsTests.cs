@@ -70,7 +70,7 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
         var queries = app.Services.GetRequiredService<AccessReviewQueries>();
         var scope = new Scope(await ConnectionAsync(id), null);
         var full = new DefaultHttpContext { Response = { Body = new MemoryStream() } };
-        await new AccessReviewCsv(token => queries.SheetAsync(scope, token, SnapshotShape.Full), scope.Connection.LastSuccessfulSyncAt, true)
+        await new AccessReviewCsv(token => queries.OpenSheetAsync(scope, token, SnapshotShape.Full), scope.Connection.LastSuccessfulSyncAt, true)
             .ExecuteAsync(full);
         Assert.Equal(((MemoryStream)full.Response.Body).ToArray(), served);
         Assert.Equal(People.Length + 1, Encoding(served).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length - 1);
