@@ -92,11 +92,11 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
         Assert.Equal(["UAAAAAAAAAAAAAAAAAAAAAAAAA"],
             Ids((await GetJsonAsync(client, $"{users}?q=lovelace&groupId={OwnersId}")).GetProperty("items").EnumerateArray()));
 
-        // PostgreSQL keeps only the page's rows while it sorts the matches (a top-N heapsort), and finds them through
-        // the trigram index without parallel workers; the query that filters on groups sorts every match.
+        // PostgreSQL keeps only the page's rows while it sorts the matches (a top-N heapsort), without parallel workers;
+        // the query that filters on groups sorts every match. (How it finds the matches depends on the other tenants in
+        // the table: the trigram index holds theirs too, so with another 50,000 bulk users it may walk this tenant's.)
         var plan = await PlanAsync(id, "%bulk user 1%", analyze: true);
         Assert.Contains("top-N heapsort", plan, StringComparison.Ordinal);
-        Assert.Contains("ix_directory_users_search", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("Gather", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("top-N heapsort", await PlanAsync(id, "%bulk user 1%", analyze: true, sql: AccessReviewSql.UsersMatching), StringComparison.Ordinal);
     }
