@@ -50,8 +50,13 @@ internal sealed partial class AccessReviewQueries(NpgsqlDataSource data, TimePro
     {
         var (connection, snapshot) = await OpenShapedAsync(scope, cancellationToken, search: filter.Pattern is not null);
         await using var _ = connection;
-        await using var command = SnapshotCommand(connection, filter.Pattern is null ? AccessReviewSql.Users : AccessReviewSql.UsersMatching,
-            scope, filter.IncludeRemoved, shape ?? snapshot);
+        var sql = filter switch
+        {
+            { Pattern: null } => AccessReviewSql.Users,
+            { GroupId: null, DormantDays: null } => AccessReviewSql.UsersMatchingPage,
+            _ => AccessReviewSql.UsersMatching,
+        };
+        await using var command = SnapshotCommand(connection, sql, scope, filter.IncludeRemoved, shape ?? snapshot);
         command.Add("sort_by_name", NpgsqlDbType.Boolean, filter.Sort == "name");
         command.Add("status", NpgsqlDbType.Text, filter.Status);
         command.Add("group", NpgsqlDbType.Text, filter.GroupId);

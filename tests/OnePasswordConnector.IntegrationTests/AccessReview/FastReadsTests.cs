@@ -59,6 +59,49 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
     }
 
     [Fact]
+    public async Task A_search_for_a_common_name_pages_through_exactly_its_matches_sorting_only_the_page()
+    {
+        using var bridge = Bridge(People, [Owners(AdaId, GraceId)]);
+        var id = await app.RegisterAsync(bridge);
+        Assert.Equal("succeeded", (await app.SyncAsync(id)).GetProperty("status").GetString());
+        await AddBulkUsersAsync(id);
+        using var client = app.ClientWithKey(ConnectorApp.AdminKey);
+        var users = $"/api/v1/tenants/acme/connections/{id}/users";
+
+        // "bulk user 1" is in 11,111 of the 50,000 bulk users (1, 10 to 19, 100 to 199, ...): a common name.
+        foreach (var (query, order) in new[]
+        {
+            ("q=bulk%20user%201", "user_name, scim_id"),
+            ("q=BULK%20USER%201&sort=name", "COALESCE(display_name, formatted_name, user_name), scim_id"),
+            ("q=bulk%20user%201&status=active", "user_name, scim_id"),
+            ("q=bulk%20user%201&status=inactive", "user_name, scim_id"),
+        })
+        {
+            var found = await GetAllPagesAsync(client, $"{users}?{query}", 1000);
+            var expected = await app.QueryAsync($"""
+                SELECT scim_id FROM directory_users
+                WHERE connection_id = @c AND removed_at IS NULL AND strpos(lower(formatted_name), 'bulk user 1') > 0
+                  AND {(query.EndsWith("inactive", StringComparison.Ordinal) ? "NOT active" : "true")}
+                ORDER BY {order}
+                """, id);
+            Assert.Equal(expected, found.Select(u => u.GetProperty("id").GetString()!).ToList());
+            Assert.Equal(query.EndsWith("inactive", StringComparison.Ordinal) ? 0 : 11_111, found.Count);
+        }
+
+        // With a filter on the users' groups, the matches are found and sorted before the groups decide: the same answer.
+        Assert.Equal(["UAAAAAAAAAAAAAAAAAAAAAAAAA"],
+            Ids((await GetJsonAsync(client, $"{users}?q=lovelace&groupId={OwnersId}")).GetProperty("items").EnumerateArray()));
+
+        // PostgreSQL keeps only the page's rows while it sorts the matches (a top-N heapsort), without parallel workers;
+        // the query that filters on groups sorts every match. (How it finds the matches depends on the other tenants in
+        // the table: the trigram index holds theirs too, so with another 50,000 bulk users it may walk this tenant's.)
+        var plan = await PlanAsync(id, "%bulk user 1%", analyze: true);
+        Assert.Contains("top-N heapsort", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Gather", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("top-N heapsort", await PlanAsync(id, "%bulk user 1%", analyze: true, sql: AccessReviewSql.UsersMatching), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_sheet_and_the_users_pages_of_a_snapshot_without_nesting_or_sign_ins_are_those_of_the_full_queries()
     {
         using var bridge = Bridge(People, [Owners(AdaId, GraceId), Engineering(GraceId, LinusId, "UEEEEEEEEEEEEEEEEEEEEEEEEE")]);
@@ -110,7 +153,7 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
             Assert.Equal("on", await JitAsync(next));
         }
 
-        // A search also turns sequential scans off for its session; whichever pooled connection served it comes back
+        // A search also turns sequential scans and parallel workers off for its session; whichever pooled connection served it comes back
         // with the server's settings.
         using var bridge = Bridge(People, []);
         var id = await app.RegisterAsync(bridge);
@@ -129,6 +172,8 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
             Assert.Equal("on", await JitAsync(connection));
             await using var show = new NpgsqlCommand("SHOW enable_seqscan", connection);
             Assert.Equal("on", (string?)await show.ExecuteScalarAsync());
+            await using var parallel = new NpgsqlCommand("SHOW max_parallel_workers_per_gather", connection);
+            Assert.NotEqual("0", (string?)await parallel.ExecuteScalarAsync());
             await connection.DisposeAsync();
         }
     }
@@ -170,14 +215,44 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
         await insert.ExecuteNonQueryAsync();
     }
 
-    /// <summary>The plan of the first page of a q search, as the service sends it (JIT off, shaped as the snapshot).</summary>
-    private async Task<string> PlanAsync(Guid id, string pattern)
+    /// <summary>
+    /// The plan of the first page of a q search, as the service sends it: in a search's session (JIT off, indexes
+    /// preferred, no parallel workers: the service's own SearchShape statement), shaped as the snapshot.
+    /// </summary>
+    private async Task<string> PlanAsync(Guid id, string pattern, bool analyze = false, string? sql = null)
     {
         var queries = app.Services.GetRequiredService<AccessReviewQueries>();
         await using var connection = await queries.OpenAsync(CancellationToken.None);
-        var sql = "EXPLAIN " + AccessReviewSql.Snapshot(asOf: false) + AccessReviewSql.For(AccessReviewSql.UsersMatching, new SnapshotShape(false, false));
+        await using (var session = SnapshotCommand(connection, id, "", AccessReviewSql.SearchShape, pattern))
+        {
+            await session.ExecuteNonQueryAsync();
+        }
+
+        await using (var show = new NpgsqlCommand("SHOW max_parallel_workers_per_gather", connection))
+        {
+            Assert.Equal("0", (string?)await show.ExecuteScalarAsync());
+        }
+
+        await using var command = SnapshotCommand(connection, id, analyze ? "EXPLAIN (ANALYZE) " : "EXPLAIN ",
+            AccessReviewSql.For(sql ?? AccessReviewSql.UsersMatchingPage, new SnapshotShape(false, false)), pattern);
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(0));
+        }
+
+        return string.Join("\n", plan);
+    }
+
+    /// <summary>
+    /// <paramref name="sql"/> after the current snapshot's WITH clause (and <paramref name="explain"/> before it), with
+    /// the parameters of a first users page searching <paramref name="pattern"/>.
+    /// </summary>
+    private static NpgsqlCommand SnapshotCommand(NpgsqlConnection connection, Guid id, string explain, string sql, string pattern)
+    {
 #pragma warning disable CA2100 // Composed of the service's own SQL constants.
-        await using var command = new NpgsqlCommand(sql, connection);
+        var command = new NpgsqlCommand(explain + AccessReviewSql.Snapshot(asOf: false) + sql, connection);
 #pragma warning restore CA2100
         foreach (var (name, type, value) in new (string, NpgsqlDbType, object?)[]
         {
@@ -192,13 +267,6 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
             command.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
         }
 
-        var plan = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            plan.Add(reader.GetString(0));
-        }
-
-        return string.Join("\n", plan);
+        return command;
     }
 }
