@@ -47,6 +47,7 @@ internal sealed class SizeResult
     public double PeakWorkingSetMb { get; set; }
     public double PeakManagedMb { get; set; }
     public string Collections { get; set; } = "";
+    public string MemoryBreakdown { get; set; } = "";
     public double AllocatedMb { get; set; }
     public Dictionary<string, string> Queries { get; } = [];
     public double UsersPageP50Ms { get; set; }
@@ -68,6 +69,9 @@ internal sealed class SizeResult
 /// <summary>Runs every measurement of one size against a fresh database and a bridge process of that size.</summary>
 internal static class Benchmark
 {
+    private static readonly int LiveProbeMs =
+        int.TryParse(Environment.GetEnvironmentVariable("BENCH_LIVE_PROBE_MS"), CultureInfo.InvariantCulture, out var ms) ? ms : 0;
+
     public static async Task<SizeResult> RunAsync(SizeSpec size, string adminConnectionString, int pageSize, TextWriter log)
     {
         var result = new SizeResult { Size = size };
@@ -98,7 +102,9 @@ internal static class Benchmark
 
         var coordinator = host.Services.GetRequiredService<SyncCoordinator>();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        using (var sampler = new WorkingSetSampler())
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"[{size.Name}] before the full sync: working set {Environment.WorkingSet / 1048576.0:F0} MB, managed heap {GC.GetTotalMemory(false) / 1048576.0:F0} MB, GC committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:F0} MB"));
+        using (var sampler = new WorkingSetSampler(LiveProbeMs))
         {
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var gcs = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
@@ -107,10 +113,12 @@ internal static class Benchmark
             result.PeakWorkingSetMb = sampler.PeakMb;
             result.PeakManagedMb = sampler.PeakManagedMb;
             result.Collections = $"{GC.CollectionCount(0) - gcs.Item1}/{GC.CollectionCount(1) - gcs.Item2}/{GC.CollectionCount(2) - gcs.Item3}";
+            result.MemoryBreakdown = sampler.Breakdown();
         }
 
         await AssertRun(connectionString, connectionId, expectedUsers: result.Users);
         log.WriteLine($"[{size.Name}] full sync {result.FullSync:F2} s, peak working set {result.PeakWorkingSetMb:F0} MB (managed heap {result.PeakManagedMb:F0} MB), allocated {result.AllocatedMb:F0} MB, gen0/1/2 collections {result.Collections}");
+        log.WriteLine($"[{size.Name}] full sync memory: {result.MemoryBreakdown}");
 
         result.NoChangeResync = await Measure("no-change re-sync", () => SyncAsync(coordinator, connectionId));
         result.NoChangeEvents = await LastRunEvents(connectionString, connectionId);
@@ -228,30 +236,65 @@ internal static class Benchmark
         }
     }
 
-    /// <summary>Samples the process working set every few milliseconds; the peak is what a container limit must allow.</summary>
+    /// <summary>
+    /// Samples the process working set every few milliseconds; the peak is what a container limit must allow. Beside it,
+    /// what the collections that ran during the measurement said: the largest heap a collection left (live objects plus
+    /// fragmentation), the most bytes one promoted, and the most memory the GC had committed, so a peak can be split into
+    /// live objects, garbage not yet collected and what the process holds beyond the managed heap.
+    /// </summary>
+    /// <param name="probeLiveEveryMs">
+    /// Diagnostics only (<c>BENCH_LIVE_PROBE_MS</c>): when above 0, a blocking full collection every that many
+    /// milliseconds, and the heap it leaves, so the live set's peak is measured rather than inferred. It changes what is
+    /// measured (no garbage survives long), so runs with it are not comparable with runs without.
+    /// </param>
     internal sealed class WorkingSetSampler : IDisposable
     {
         private readonly Thread thread;
+        private readonly int startIndex = (int)GC.GetGCMemoryInfo(GCKind.Any).Index;
         private volatile bool stop;
         private long peak;
         private long peakManaged;
 
-        public WorkingSetSampler()
+        public WorkingSetSampler(int probeLiveEveryMs = 0)
         {
             thread = new Thread(() =>
             {
+                long lastIndex = startIndex, lastProbe = Environment.TickCount64, started = Environment.TickCount64;
                 while (!stop)
                 {
                     var ws = Environment.WorkingSet;
                     if (ws > Interlocked.Read(ref peak))
                     {
                         Interlocked.Exchange(ref peak, ws);
+                        PeakCommittedAtPeak = GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes;
+                        PeakAtSeconds = (Environment.TickCount64 - started) / 1000.0;
                     }
 
                     var managed = GC.GetTotalMemory(forceFullCollection: false);
                     if (managed > Interlocked.Read(ref peakManaged))
                     {
                         Interlocked.Exchange(ref peakManaged, managed);
+                    }
+
+                    if (probeLiveEveryMs > 0 && Environment.TickCount64 - lastProbe >= probeLiveEveryMs)
+                    {
+                        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+                        PeakLive = Math.Max(PeakLive, GC.GetTotalMemory(forceFullCollection: false));
+                        lastProbe = Environment.TickCount64;
+                    }
+
+                    var info = GC.GetGCMemoryInfo(GCKind.Any);
+                    if (info.Index != lastIndex)
+                    {
+                        lastIndex = info.Index;
+                        PeakHeapAfterGc = Math.Max(PeakHeapAfterGc, info.HeapSizeBytes);
+                        PeakFragmented = Math.Max(PeakFragmented, info.FragmentedBytes);
+                        PeakPromoted = Math.Max(PeakPromoted, info.PromotedBytes);
+                        PeakCommitted = Math.Max(PeakCommitted, info.TotalCommittedBytes);
+                        if (info.Generation == 2)
+                        {
+                            PeakGen2After = Math.Max(PeakGen2After, info.HeapSizeBytes);
+                        }
                     }
 
                     Thread.Sleep(5);
@@ -264,6 +307,27 @@ internal static class Benchmark
         public double PeakMb => Interlocked.Read(ref peak) / 1048576.0;
 
         public double PeakManagedMb => Interlocked.Read(ref peakManaged) / 1048576.0;
+
+        public long PeakHeapAfterGc { get; private set; }
+
+        public long PeakFragmented { get; private set; }
+
+        public long PeakPromoted { get; private set; }
+
+        public long PeakCommitted { get; private set; }
+
+        public long PeakCommittedAtPeak { get; private set; }
+
+        public long PeakGen2After { get; private set; }
+
+        public long PeakLive { get; private set; }
+
+        /// <summary>When the working set peaked, in seconds from the start of the measurement.</summary>
+        public double PeakAtSeconds { get; private set; }
+
+        /// <summary>One line of what the collections said, in MB.</summary>
+        public string Breakdown() => string.Create(CultureInfo.InvariantCulture,
+            $"working set peaked at {PeakAtSeconds:F1} s; heap after a GC max {PeakHeapAfterGc / 1048576.0:F0} MB (after a gen2 {PeakGen2After / 1048576.0:F0}), promoted max {PeakPromoted / 1048576.0:F0} MB, fragmented max {PeakFragmented / 1048576.0:F0} MB, GC committed max {PeakCommitted / 1048576.0:F0} MB ({PeakCommittedAtPeak / 1048576.0:F0} at the working set's peak){(PeakLive > 0 ? $", live (probed) max {PeakLive / 1048576.0:F0} MB" : "")}");
 
         public void Dispose()
         {

@@ -61,10 +61,16 @@ internal static class BenchmarkProgram
             return 0;
         }
 
+        if (args is [SizeProcess.ChildSwitch, var sizeName, var childPageSize])
+        {
+            await SizeProcess.RunHereAsync(SizeSpec.Parse(sizeName), admin, int.Parse(childPageSize, CultureInfo.InvariantCulture), Console.Out);
+            return 0;
+        }
+
         var results = new List<SizeResult>();
         foreach (var size in sizes.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(SizeSpec.Parse))
         {
-            results.Add(await Benchmark.RunAsync(size, admin, pageSize, Console.Out));
+            results.Add(await SizeProcess.RunAsync(size, pageSize, Console.Out));
         }
 
         var big = bigGroup > 0 ? await BigGroupBenchmark.RunAsync(bigGroup, Console.Out) : null;

@@ -7,7 +7,7 @@ namespace OnePasswordConnector.Scim;
 /// one enumeration: it maps each id to the last pass that saw it, so an id is yielded only by the first pass that sees
 /// it, while each pass still counts the distinct ids it saw itself.
 /// </summary>
-internal sealed class EnumerationPass(int number, Dictionary<string, int> seen, EnumerationRecord record, string resourceType)
+internal sealed class EnumerationPass(int number, SeenIds seen, EnumerationRecord record, string resourceType)
 {
     public int Number => number;
 
@@ -81,13 +81,13 @@ internal sealed class EnumerationPass(int number, Dictionary<string, int> seen, 
                 throw ScimPager.Fail(resourceType, page, "a resource has no id.");
             }
 
-            if (seen.TryGetValue(id, out var lastPass) && lastPass == number)
+            var lastPass = seen.See(id, number);
+            if (lastPass == number)
             {
                 record.DuplicatesDropped++;
                 continue;
             }
 
-            seen[id] = number;
             Distinct++;
             Fresh++;
             if (lastPass == 0)

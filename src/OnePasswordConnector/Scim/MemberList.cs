@@ -42,6 +42,17 @@ internal sealed class MemberList : IReadOnlyList<ScimMember>
         }
     }
 
+    /// <summary>A member's id as the UTF-8 bytes it was read as, for writers that need no string of it.</summary>
+    public ReadOnlyMemory<byte> IdUtf8(int index, out bool isGroup)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count);
+        var position = positions[unique?[index] ?? index];
+        var segment = segments[position >> 16];
+        var offset = position & 0xFFFF;
+        isGroup = segment[offset] == 1;
+        return segment.AsMemory(offset + Header, BinaryPrimitives.ReadInt32LittleEndian(segment.AsSpan(offset + 1)));
+    }
+
     public void Add(ReadOnlySpan<byte> idUtf8, bool isGroup)
     {
         if (digest is not null)

@@ -49,7 +49,7 @@ internal sealed partial class ScimPager(
         record.Paging = paging == ScimPaging.Cursor ? "cursor" : "offset";
         record.PageSizeAsked = pageSize;
         record.RequestParameters = $"count={pageSize}";
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var seen = new SeenIds();
         for (var number = 1; ; number++)
         {
             var pass = new EnumerationPass(number, seen, record, resourceType);
@@ -68,7 +68,7 @@ internal sealed partial class ScimPager(
                 // first pass that settled leaves nothing behind, so the ids it saw need not be walked again.
                 if (number > 1)
                 {
-                    record.Unsettled = [.. seen.Where(s => s.Value != number).Select(s => s.Key).Order(StringComparer.Ordinal)];
+                    record.Unsettled = [.. seen.NotSeenBy(number).Order(StringComparer.Ordinal)];
                 }
                 yield break;
             }

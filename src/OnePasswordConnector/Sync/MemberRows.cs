@@ -20,6 +20,23 @@ internal static class MemberRows
     public static async Task WriteAsync(
         NpgsqlBinaryImporter writer, StageTarget target, string groupId, IReadOnlyList<ScimMember> members, CancellationToken cancellationToken)
     {
+        if (members is MemberList read)
+        {
+            // The ids go out as the UTF-8 bytes they were read as (Npgsql sends them as text unchanged): a group of a
+            // million members need not become a million strings, each garbage a moment later.
+            for (var i = 0; i < read.Count; i++)
+            {
+                var id = read.IdUtf8(i, out var isGroup);
+                await target.StartRowAsync(writer, cancellationToken);
+                await writer.WriteAsync(groupId, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(id, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(isGroup ? "Group" : "User", NpgsqlDbType.Text, cancellationToken);
+                await target.EndRowAsync(writer, cancellationToken);
+            }
+
+            return;
+        }
+
         foreach (var member in members)
         {
             await target.StartRowAsync(writer, cancellationToken);

@@ -26,6 +26,9 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         Assert.True(result.CsvRows >= result.Users, $"{result.CsvRows} CSV rows for {result.Users} users");
         Assert.True(result.EvidenceSeconds > 0, "the evidence package of a review is measured");
         Assert.Contains("| full sync into an empty database |", Benchmark.Table(result), StringComparison.Ordinal);
+        Assert.Contains("; heap after a GC max", log.ToString(), StringComparison.Ordinal);
+        // Each size of scripts/bench.sh runs in a child process that hands its result over as one line.
+        Assert.Equal(Benchmark.Table(result), Benchmark.Table(SizeProcess.Parse(SizeProcess.Line(result))!));
     }
 
     [Fact]

@@ -41,6 +41,19 @@ public sealed class MemberExtractionTests
     }
 
     [Fact]
+    public void Each_members_id_is_also_given_as_the_utf8_bytes_it_was_read_as_without_repeats()
+    {
+        const string page = """{"Resources":[{"id":"G1","members":[{"value":"Zo\u00eb"},{"value":"U1"},{"value":"Zoë"},{"value":"日本","type":"Group"}]}]}""";
+
+        var (members, _) = Extract(page);
+        var list = members[0];
+
+        var read = Enumerable.Range(0, list.Count).Select(i => (Encoding.UTF8.GetString(list.IdUtf8(i, out var isGroup).Span), isGroup)).ToList();
+        Assert.Equal([("Zoë", false), ("U1", false), ("日本", true)], read);
+        Assert.Equal(list.Select(m => (m.Id, m.Type == "Group")), read);
+    }
+
+    [Fact]
     public void A_group_without_a_members_array_has_no_entry_so_its_members_are_read_another_way()
     {
         const string page = """{"Resources":[{"id":"G1"},{"id":"G2","members":null},{"id":"G3","members":[]}]}""";
