@@ -80,17 +80,23 @@ internal static class LeaseSql
     public const string CancelRequested = "SELECT id FROM sync_runs WHERE id = ANY(@ids) AND status = 'running' AND cancel_requested_at IS NOT NULL";
 
     /// <summary>
-    /// Deleted connections (@c, or all when null) that no sync holds any more lose their rows, through ON DELETE CASCADE.
+    /// Deleted connections (@c, or all when null) that no sync holds any more lose their rows: the directory tables,
+    /// which have no foreign key (a sync writes them in bulk), here, and the rest through ON DELETE CASCADE.
     /// A connection whose row an open sync transaction still references is skipped, never waited for: a later sweep takes it.
     /// </summary>
     public const string PurgeDeleted = """
-        DELETE FROM connections WHERE id IN (
-            SELECT c.id FROM connections c
-            WHERE c.deleted_at IS NOT NULL AND (@c::uuid IS NULL OR c.id = @c::uuid)
-                AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
-                AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.connection_id = c.id AND r.status = 'running')
-            FOR UPDATE SKIP LOCKED)
-        RETURNING id, tenant_id
+        WITH purged AS (
+            DELETE FROM connections WHERE id IN (
+                SELECT c.id FROM connections c
+                WHERE c.deleted_at IS NOT NULL AND (@c::uuid IS NULL OR c.id = @c::uuid)
+                    AND (c.lease_owner IS NULL OR c.lease_expires_at < @t)
+                    AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.connection_id = c.id AND r.status = 'running')
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, tenant_id),
+        users AS (DELETE FROM directory_users WHERE connection_id IN (SELECT id FROM purged)),
+        groups AS (DELETE FROM directory_groups WHERE connection_id IN (SELECT id FROM purged)),
+        members AS (DELETE FROM memberships WHERE connection_id IN (SELECT id FROM purged))
+        SELECT id, tenant_id FROM purged
         """;
 
     public const string ReleaseLease = "UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @c AND lease_owner = @owner";

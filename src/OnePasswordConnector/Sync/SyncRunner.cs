@@ -124,8 +124,14 @@ internal sealed class SyncRunner(
         }
         catch (RunAbandonedException ex)
         {
-            // Another replica abandoned this run and may have synced since: its run, its report and its events stand.
             await heartbeat.StopAsync();
+            if (await runs.ConnectionDeletedAsync(connectionId))
+            {
+                // The run's row went with its connection, which a DELETE purged while the bridge was being read.
+                return await StopDeletedAsync(runId, connection, progress, report, staged, "the run was purged with it", startedAt);
+            }
+
+            // Another replica abandoned this run and may have synced since: its run, its report and its events stand.
             logger.LogWarning("Sync {RunId} of connection {ConnectionId} stopped: {Reason}", runId, connectionId, ex.Message);
             metrics.Failed("abandoned", time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Abandoned;
@@ -142,12 +148,7 @@ internal sealed class SyncRunner(
             if (await runs.ConnectionDeletedAsync(connectionId))
             {
                 // Whatever failed, it failed because the connection's rows went away under the sync: say so, and stop.
-                logger.LogInformation("Sync {RunId} of connection {ConnectionId} stopped: the connection was deleted ({Error})",
-                    runId, connectionId, ex.Message);
-                await runs.FailAsync(runId, connection, SyncRunStatus.Cancelled, SyncCoordinator.ConnectionDeletedReason, null, progress, report,
-                    Unmerged(connection, report, staged, SyncCoordinator.ConnectionDeletedReason));
-                metrics.Failed("cancelled", time.GetElapsedTime(startedAt), progress.Resources);
-                return SyncRunStatus.Cancelled;
+                return await StopDeletedAsync(runId, connection, progress, report, staged, ex.Message, startedAt);
             }
 
             var (message, failure) = ex switch
@@ -178,6 +179,16 @@ internal sealed class SyncRunner(
             metrics.Failed(reason, time.GetElapsedTime(startedAt), progress.Resources);
             return SyncRunStatus.Failed;
         }
+    }
+
+    private async Task<SyncRunStatus> StopDeletedAsync(
+        Guid runId, ConnectionSnapshot connection, SyncProgress progress, ProvisioningReport report, StageResult staged, string error, long startedAt)
+    {
+        logger.LogInformation("Sync {RunId} of connection {ConnectionId} stopped: the connection was deleted ({Error})", runId, connection.Id, error);
+        await runs.FailAsync(runId, connection, SyncRunStatus.Cancelled, SyncCoordinator.ConnectionDeletedReason, null, progress, report,
+            Unmerged(connection, report, staged, SyncCoordinator.ConnectionDeletedReason));
+        metrics.Failed("cancelled", time.GetElapsedTime(startedAt), progress.Resources);
+        return SyncRunStatus.Cancelled;
     }
 
     private async Task MergeAsync(

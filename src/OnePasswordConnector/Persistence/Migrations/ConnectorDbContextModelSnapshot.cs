@@ -1316,26 +1316,6 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .HasConstraintName("fk_change_events_connections_connection_id");
                 });
 
-            modelBuilder.Entity("OnePasswordConnector.Persistence.DirectoryGroup", b =>
-                {
-                    b.HasOne("OnePasswordConnector.Persistence.Connection", null)
-                        .WithMany()
-                        .HasForeignKey("ConnectionId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_directory_groups_connections_connection_id");
-                });
-
-            modelBuilder.Entity("OnePasswordConnector.Persistence.DirectoryUser", b =>
-                {
-                    b.HasOne("OnePasswordConnector.Persistence.Connection", null)
-                        .WithMany()
-                        .HasForeignKey("ConnectionId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_directory_users_connections_connection_id");
-                });
-
             modelBuilder.Entity("OnePasswordConnector.Persistence.EventsSource", b =>
                 {
                     b.HasOne("OnePasswordConnector.Persistence.Connection", null)
@@ -1354,16 +1334,6 @@ namespace OnePasswordConnector.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_group_history_connections_connection_id");
-                });
-
-            modelBuilder.Entity("OnePasswordConnector.Persistence.Membership", b =>
-                {
-                    b.HasOne("OnePasswordConnector.Persistence.Connection", null)
-                        .WithMany()
-                        .HasForeignKey("ConnectionId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_memberships_connections_connection_id");
                 });
 
             modelBuilder.Entity("OnePasswordConnector.Persistence.MembershipPeriod", b =>
