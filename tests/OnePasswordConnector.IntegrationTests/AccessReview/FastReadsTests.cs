@@ -194,25 +194,14 @@ public sealed class FastReadsTests(SyncApp app) : IClassFixture<SyncApp>
         return await scope.ServiceProvider.GetRequiredService<ConnectorDbContext>().Connections.AsNoTracking().SingleAsync(c => c.Id == id);
     }
 
-    /// <summary>
-    /// Enough users beside the synced ones for the planner to prefer an index to reading them all, each row about as wide
-    /// as a real one (a user's raw SCIM JSON is about a kilobyte: 100,000 users fill about 12,000 pages).
-    /// </summary>
+    /// <summary>Enough users beside the synced ones for the planner to prefer an index to reading them all.</summary>
     private async Task AddBulkUsersAsync(Guid id)
     {
         await using var connection = new NpgsqlConnection(app.ConnectionString);
         await connection.OpenAsync();
-        await using var insert = new NpgsqlCommand("""
-            INSERT INTO directory_users (connection_id, scim_id, user_name, given_name, family_name, formatted_name, display_name, primary_email,
-                emails, active, raw, content_hash, valid_from, first_seen_at, last_seen_at)
-            SELECT @c, 'B' || lpad(n::text, 25, '0'), 'bulk.user' || n || '@bulk.example', 'Bulk', 'User ' || n, 'Bulk User ' || n, 'Bulk User ' || n,
-                   'bulk.user' || n || '@bulk.example', ARRAY['bulk.user' || n || '@bulk.example'], true, jsonb_build_object('schemas', repeat('x', 900)), '\x00', now(), now(), now()
-            FROM generate_series(1, @n) n;
-            ANALYZE directory_users;
-            """, connection);
-        insert.Parameters.AddWithValue("c", id);
-        insert.Parameters.AddWithValue("n", BulkUsers);
-        await insert.ExecuteNonQueryAsync();
+        await ReviewDirectory.AddBulkUsersAsync(connection, id, BulkUsers);
+        await using var analyze = new NpgsqlCommand("ANALYZE directory_users", connection);
+        await analyze.ExecuteNonQueryAsync();
     }
 
     /// <summary>

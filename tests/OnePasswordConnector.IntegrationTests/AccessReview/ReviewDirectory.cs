@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Npgsql;
 using OnePasswordConnector.TestSupport;
 
 namespace OnePasswordConnector.IntegrationTests.AccessReview;
@@ -16,6 +17,25 @@ internal static class ReviewDirectory
     public const string JeanId = "UDDDDDDDDDDDDDDDDDDDDDDDDD";
     public const string OwnersId = "gaaaaaaaaaaaaaaaaaaaaaaaaa";
     public const string EngineeringId = "gbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    /// <summary>
+    /// Users beside the synced ones ('B' and 25 digits, "Bulk User n"), each row about as wide as a real one (a user's
+    /// raw SCIM JSON is about a kilobyte: 100,000 users fill about 12,000 pages), so that plans are those of a large
+    /// directory. The caller analyses the tables when it has added all it needs.
+    /// </summary>
+    public static async Task AddBulkUsersAsync(NpgsqlConnection connection, Guid connectionId, int count)
+    {
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO directory_users (connection_id, scim_id, user_name, given_name, family_name, formatted_name, display_name, primary_email,
+                emails, active, raw, content_hash, valid_from, first_seen_at, last_seen_at)
+            SELECT @c, 'B' || lpad(n::text, 25, '0'), 'bulk.user' || n || '@bulk.example', 'Bulk', 'User ' || n, 'Bulk User ' || n, 'Bulk User ' || n,
+                   'bulk.user' || n || '@bulk.example', ARRAY['bulk.user' || n || '@bulk.example'], true, jsonb_build_object('schemas', repeat('x', 900)), '\x00', now(), now(), now()
+            FROM generate_series(1, @n) n
+            """, connection);
+        insert.Parameters.AddWithValue("c", connectionId);
+        insert.Parameters.AddWithValue("n", count);
+        await insert.ExecuteNonQueryAsync();
+    }
 
     public static JsonObject Ada() => ScimPayload.User(AdaId, "ada@example.org", "Ada", "Lovelace");
 

@@ -36,12 +36,8 @@ public sealed class UnknownMemberCheckTests(SyncApp app) : IClassFixture<SyncApp
 
     private static async Task AddBulkDirectoryAsync(NpgsqlConnection connection, Guid id)
     {
+        await AddBulkUsersAsync(connection, id, BulkUsers);
         await using var insert = new NpgsqlCommand("""
-            INSERT INTO directory_users (connection_id, scim_id, user_name, given_name, family_name, formatted_name, display_name, primary_email,
-                emails, active, raw, content_hash, valid_from, first_seen_at, last_seen_at)
-            SELECT @c, 'B' || lpad(n::text, 25, '0'), 'bulk.user' || n || '@bulk.example', 'Bulk', 'User ' || n, 'Bulk User ' || n, 'Bulk User ' || n,
-                   'bulk.user' || n || '@bulk.example', ARRAY['bulk.user' || n || '@bulk.example'], true, jsonb_build_object('schemas', repeat('x', 900)), '\x00', now(), now(), now()
-            FROM generate_series(1, @n) n;
             INSERT INTO directory_groups (connection_id, scim_id, display_name, raw, content_hash, valid_from, first_seen_at, last_seen_at)
             SELECT @c, 'GBULK' || g, 'Bulk group ' || g, '{}'::jsonb, '\x00', now(), now(), now()
             FROM generate_series(1, @groups) g;
