@@ -17,13 +17,14 @@ public sealed class SlowEventsApiTests(ShortLeaseApp app) : IClassFixture<ShortL
         using var events = FakeEventsApi.Healthy();
         var now = DateTimeOffset.UtcNow;
         var ada = (int i) => FakeEventsApi.Attempt($"S{i}", now.AddDays(-i), "success", "AAAAAAAAAAAAAAAAAAAAAAAAA1", "ada@example.org");
-        // Each page takes 1.8 s (under Scim:RequestTimeoutSeconds, 2 s): the three outlast a lease renewal period (3 s).
+        // Each page takes 1.3 s (under Scim:RequestTimeoutSeconds, 2 s, with room for a loaded machine): the three
+        // outlast a lease renewal period (3 s).
         events.SignIns(b => !b.TryGetProperty("cursor", out _), priority: 10)
-            .RespondWith(FakeEventsApi.Json(200, FakeEventsApi.Page("c1", true, [ada(3)])).WithDelay(TimeSpan.FromMilliseconds(1800)));
+            .RespondWith(FakeEventsApi.Json(200, FakeEventsApi.Page("c1", true, [ada(3)])).WithDelay(TimeSpan.FromMilliseconds(1300)));
         foreach (var (cursor, next, more, day) in new[] { ("c1", "c2", true, 2), ("c2", "c3", false, 1) })
         {
             events.SignIns(b => b.TryGetProperty("cursor", out var c) && c.GetString() == cursor, priority: 10)
-                .RespondWith(FakeEventsApi.Json(200, FakeEventsApi.Page(next, more, [ada(day)])).WithDelay(TimeSpan.FromMilliseconds(1800)));
+                .RespondWith(FakeEventsApi.Json(200, FakeEventsApi.Page(next, more, [ada(day)])).WithDelay(TimeSpan.FromMilliseconds(1300)));
         }
 
         var connectionId = await app.RegisterAsync(bridge);
