@@ -22,6 +22,9 @@ internal sealed class SheetCsvWriter : IAsyncDisposable
     /// </summary>
     internal const int FlushBytes = 32 * 1024;
 
+    /// <summary>How every instant of a sheet is written, in the CSV and in the evidence package's files: UTC, microseconds, Z.</summary>
+    internal const string InstantFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
+
     private static readonly SearchValues<char> Quoted = SearchValues.Create(",\"\r\n");
     private static readonly SearchValues<char> FormulaStarts = SearchValues.Create("=@+-\t\r");
 
@@ -82,7 +85,7 @@ internal sealed class SheetCsvWriter : IAsyncDisposable
     {
         Separator();
         var span = output.GetSpan(32);
-        value.UtcDateTime.TryFormat(span, out var written, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+        value.UtcDateTime.TryFormat(span, out var written, InstantFormat, CultureInfo.InvariantCulture);
         Advance(written);
     }
 
@@ -200,7 +203,7 @@ internal sealed class SheetCsvWriter : IAsyncDisposable
             var utc = value.UtcDateTime;
             if (length == 0 || utc != last)
             {
-                utc.TryFormat(text, out length, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+                utc.TryFormat(text, out length, InstantFormat, CultureInfo.InvariantCulture);
                 last = utc;
             }
 

@@ -52,7 +52,7 @@ internal static class EvidenceFiles
         new(name, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value, Json).ReplaceLineEndings("\n") + "\n"), 1);
 
     /// <summary>Instants as the review sheet's CSV writes them: UTC, microseconds, Z.</summary>
-    public static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    public static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString(SheetCsvWriter.InstantFormat, CultureInfo.InvariantCulture);
 
     private static string? Instant(DateTimeOffset? value) => value is { } instant ? Instant(instant) : null;
 
